@@ -1,0 +1,88 @@
+"""Checks for every exercise, and a progress table per notebook.
+
+In a notebook::
+
+    from helpers.checks import check_sigmoid
+    check_sigmoid(sigmoid)               # one line on success, a precise AssertionError otherwise
+    show_progress("01_activations", globals())   # which exercises pass, at a glance
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+
+from .activations import (check_relu, check_relu_grad, check_sigmoid, check_sigmoid_grad, check_softmax,
+                          check_tanh_grad)
+from .framework import Case, CheckFailure, run_check
+from .linear import check_collapse_linear, check_fit_affine
+
+#: assignment -> exercise name -> (points, check)
+EXERCISES = {
+    "01_activations": {
+        "sigmoid": (15, check_sigmoid),
+        "sigmoid_grad": (10, check_sigmoid_grad),
+        "tanh_grad": (10, check_tanh_grad),
+        "relu": (10, check_relu),
+        "relu_grad": (10, check_relu_grad),
+        "softmax": (15, check_softmax),
+        "collapse_linear": (15, check_collapse_linear),
+        "fit_affine": (15, check_fit_affine),
+    },
+}
+
+
+def progress(assignment: str, namespace: dict) -> list[tuple[str, int, str, str]]:
+    """Run every visible check of ``assignment`` on the functions in ``namespace``.
+
+    Returns rows (exercise, points, status, detail) with status one of
+    'passes', 'fails', 'not started' (still raises NotImplementedError), 'missing'.
+    """
+    if assignment not in EXERCISES:
+        raise ValueError(f"progress: argument 'assignment' must be one of {sorted(EXERCISES)}; "
+                         f"received {assignment!r}")
+    rows = []
+    for name, (points, check) in EXERCISES[assignment].items():
+        if name not in namespace:
+            rows.append((name, points, "missing", f"no function named {name}: run its cell"))
+            continue
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check(namespace[name])
+            rows.append((name, points, "passes", ""))
+        except AssertionError as err:
+            text = str(err)
+            status = "not started" if "not implemented yet" in text else "fails"
+            rows.append((name, points, status, text.splitlines()[0] if text else ""))
+    return rows
+
+
+_ICONS = {"passes": "✅", "fails": "❌", "not started": "⬜", "missing": "⬜"}
+
+
+def show_progress(assignment: str, namespace: dict) -> None:
+    """Display the progress table of ``assignment`` (HTML in Jupyter, text elsewhere)."""
+    rows = progress(assignment, namespace)
+    done = sum(p for _, p, s, _ in rows if s == "passes")
+    total = sum(p for _, p, _, _ in rows)
+    title = f"{assignment}: {sum(s == 'passes' for _, _, s, _ in rows)} of {len(rows)} exercises pass " \
+            f"({done} of {total} points from the visible checks)"
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+        if get_ipython() is None:
+            raise ImportError
+    except ImportError:
+        print(title)
+        for name, points, status, detail in rows:
+            print(f"  {_ICONS[status]} {name:<18} {points:>3} pts  {status}  {detail}")
+        return
+    body = "".join(
+        f"<tr><td>{_ICONS[s]}</td><td><code>{html.escape(n)}</code></td><td>{p}</td><td>{s}</td>"
+        f"<td style='text-align:left'>{html.escape(d)}</td></tr>" for n, p, s, d in rows)
+    display(HTML(f"<b>{html.escape(title)}</b><table><tr><th></th><th>exercise</th><th>points</th>"
+                 f"<th>status</th><th style='text-align:left'>first problem</th></tr>{body}</table>"))
+
+
+__all__ = ["Case", "CheckFailure", "EXERCISES", "progress", "run_check", "show_progress"] + [
+    f"check_{name}" for exercises in EXERCISES.values() for name in exercises]

@@ -1,0 +1,91 @@
+"""A multilayer perceptron (多层感知机) in the lecture's notation, with backpropagation.
+
+    a^0 = x,   z^l = W^l a^{l-1} + b^l,   a^l = f(z^l)   (l = 1..L-1),   output z^L (no f)
+
+Parameters are a dict {"W1", "b1", ..., "WL", "bL"}, W^l of shape (n_l, n_{l-1})
+and b^l of shape (n_l, 1); a batch is a matrix of N columns.  The backward pass
+is the lecture's four equations with delta^l = dJ/dz^l (the output layer is
+linear, so delta^L = dJ/dz^L):
+
+    delta^l   = ((W^{l+1})^T delta^{l+1}) * f'(z^l)
+    dJ/dW^l   = delta^l (a^{l-1})^T
+    dJ/db^l   = delta^l, summed over the batch
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import get_activation
+from .losses import bce_with_logits, mse
+from .validate import as_float_array, require_keys, require_shape
+
+
+def init_mlp(sizes, seed=0):
+    """Parameters for layer sizes [n_0, n_1, ..., n_L]: W^l ~ N(0, 1/n_{l-1}), b^l = 0."""
+    if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
+        raise ValueError(f"init_mlp: argument 'sizes' must list at least two positive layer sizes; received {sizes}")
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{l}"] = rng.normal(scale=1.0 / np.sqrt(n_in), size=(n_out, n_in))
+        params[f"b{l}"] = np.zeros((n_out, 1))
+    return params
+
+
+def num_layers(params) -> int:
+    """L, the number of affine layers in ``params``."""
+    L = sum(1 for k in params if k.startswith("W"))
+    require_keys(params, [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"], "params", "mlp")
+    return L
+
+
+def mlp_forward(params, X, activation="tanh"):
+    """Forward pass.  X: (n_0, N) -> output z^L: (n_L, N), and a cache for mlp_backward."""
+    L = num_layers(params)
+    f, _ = get_activation(activation)
+    a = as_float_array(X, "X", "mlp_forward", ndim=2)
+    require_shape(a, (params["W1"].shape[1], None), "X", "mlp_forward")
+    a_s, z_s = [a], []
+    for l in range(1, L + 1):
+        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        if l < L:
+            a = f(z)
+            a_s.append(a)
+            z_s.append(z)
+    return z, (params, activation, a_s, z_s)
+
+
+def mlp_backward(dout, cache):
+    """Backward pass.  dout = dJ/dz^L: (n_L, N) -> gradients, a dict with the keys of params."""
+    params, activation, a_s, z_s = cache
+    _, f_grad = get_activation(activation)
+    L = len(a_s)
+    delta = as_float_array(dout, "dout", "mlp_backward", ndim=2)  # delta^L
+    grads = {}
+    for l in range(L, 0, -1):
+        grads[f"W{l}"] = delta @ a_s[l - 1].T
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)
+        if l > 1:
+            delta = (params[f"W{l}"].T @ delta) * f_grad(z_s[l - 2])
+    return grads
+
+
+LOSSES = {"bce": bce_with_logits, "mse": mse}
+
+
+def train_mlp(X, Y, sizes, activation="tanh", loss="bce", steps=2000, lr=0.5, seed=0):
+    """Full-batch gradient descent theta <- theta - lr * dJ/dtheta.
+
+    X: (n_0, N), Y: (n_L, N) with labels in {0, 1} for loss="bce" or targets for "mse".
+    Returns (params, losses) with losses the J of each step, shape (steps,).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"train_mlp: argument 'loss' must be one of {sorted(LOSSES)}; received {loss!r}")
+    params = init_mlp(sizes, seed)
+    history = np.empty(steps)
+    for step in range(steps):
+        out, cache = mlp_forward(params, X, activation)
+        history[step], dout = LOSSES[loss](out, Y)
+        for key, grad in mlp_backward(dout, cache).items():
+            params[key] -= lr * grad
+    return params, history

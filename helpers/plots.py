@@ -1,0 +1,111 @@
+"""Figures used by the notebooks.  Each function returns a matplotlib Figure."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .activations import get_activation
+
+COLORS = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green", "identity": "tab:gray"}
+
+
+def plot_activations(names=("sigmoid", "tanh", "relu"), zmax=6.0, flat=0.05):
+    """Each activation f(z) beside its derivative f'(z).
+
+    Where |f'(z)| < ``flat`` the unit is saturated: a gradient passing
+    through it is multiplied by almost 0.  Those regions are shaded red.
+    """
+    z = np.linspace(-zmax, zmax, 601)
+    fig, axes = plt.subplots(len(names), 2, figsize=(9, 2.3 * len(names)), sharex=True, squeeze=False)
+    for row, name in zip(axes, names):
+        f, f_grad = get_activation(name)
+        dz = f_grad(z)
+        for ax, values, label in ((row[0], f(z), f"{name}(z)"), (row[1], dz, f"{name}'(z)")):
+            ax.plot(z, values, color=COLORS.get(name), lw=2)
+            ax.fill_between(z, 0, 1, where=np.abs(dz) < flat, transform=ax.get_xaxis_transform(),
+                            color="tab:red", alpha=0.12, label=f"saturated: |f'(z)| < {flat}")
+            ax.axhline(0, color="k", lw=0.5)
+            ax.axvline(0, color="k", lw=0.5)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+        row[1].legend(loc="upper left", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("pre-activation z")
+    axes[0, 0].set_title("activation f(z)")
+    axes[0, 1].set_title("derivative f'(z)")
+    fig.tight_layout()
+    return fig
+
+
+def _grid(X, steps=200, margin=0.5):
+    """A (2, steps*steps) grid covering the points X (2, N), and its two axes."""
+    lo, hi = X.min(axis=1) - margin, X.max(axis=1) + margin
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
+    return np.vstack([g1.ravel(), g2.ravel()]), g1, g2
+
+
+def plot_decision_boundaries(X, y, models, steps=200):
+    """Decision regions of several classifiers on 2-D points.
+
+    X: (2, N) points, y: (1, N) labels in {0, 1}.
+    models: list of (title, predict) where predict maps (2, M) points to (1, M) probabilities of class 1.
+    """
+    grid, g1, g2 = _grid(X, steps)
+    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.5), squeeze=False)
+    for ax, (title, predict) in zip(axes[0], models):
+        p = predict(grid).reshape(g1.shape)
+        accuracy = np.mean((predict(X) > 0.5) == (y > 0.5))
+        ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
+        ax.scatter(X[0], X[1], c=y[0], cmap="RdBu_r", edgecolors="k", s=18, vmin=0, vmax=1)
+        ax.set_title(f"{title}\naccuracy {accuracy:.0%}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def plot_fits(x, y, fits, title=None, xlim=None):
+    """1-D regression: the data points and one curve per fit.
+
+    x, y: (1, N).  fits: list of (label, predict) where predict maps (1, M) inputs to (1, M) outputs.
+    """
+    lo, hi = xlim or (x.min() - 0.5, x.max() + 0.5)
+    grid = np.linspace(lo, hi, 400)[None, :]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.scatter(x[0], y[0], s=14, color="k", alpha=0.6, label="data")
+    for label, predict in fits:
+        ax.plot(grid[0], predict(grid)[0], lw=2, label=label)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_scale_shift(activation="sigmoid", ws=(0.5, 1, 2, 5), bs=(-4, -2, 0, 2, 4), xmax=6.0):
+    """f(w x + b): left, several w with b = 0 (w scales: steeper or flatter);
+    right, several b with w = 1 (b shifts the curve by -b/w along x)."""
+    f, _ = get_activation(activation)
+    x = np.linspace(-xmax, xmax, 400)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+    for w in ws:
+        left.plot(x, f(w * x), lw=2, label=f"w = {w:g}")
+    for b in bs:
+        right.plot(x, f(x + b), lw=2, label=f"b = {b:g}")
+    left.set_title(f"{activation}(w·x): the weight w scales")
+    right.set_title(f"{activation}(x + b): the bias b shifts")
+    for ax in (left, right):
+        ax.axvline(0, color="k", lw=0.5)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_xlabel("x")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

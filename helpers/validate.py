@@ -1,0 +1,73 @@
+"""Argument validation shared by every public function of ``helpers``.
+
+Each function raises ``TypeError`` or ``ValueError`` whose message names the
+calling function, the argument, what was expected and what was received, e.g.::
+
+    softmax: argument 'z' must have shape (C,) or (C, N); received shape (2, 3, 4)
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+
+def describe(value) -> str:
+    """A short description of ``value`` for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    if value is None:
+        return "None"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def as_float_array(value, name: str, fn: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as a floating-point ndarray (float inputs keep their dtype).
+
+    Raises TypeError if ``value`` is not numeric (strings, objects, None, bool,
+    complex) and ValueError if its number of dimensions is not in ``ndim``.
+    """
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:  # ragged lists
+        raise TypeError(f"{fn}: argument '{name}' must be a numeric array; received {describe(value)} ({err})") from None
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(
+            f"{fn}: argument '{name}' must be a real numeric array (int or float); "
+            f"received {describe(value) if not isinstance(value, np.ndarray) else 'an array'} of dtype {arr.dtype}"
+        )
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            wanted = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{fn}: argument '{name}' must be {wanted}; received shape {arr.shape}")
+    return arr
+
+
+def require_shape(arr: np.ndarray, shape: tuple, name: str, fn: str) -> None:
+    """Raise ValueError unless ``arr.shape`` matches ``shape`` (``None`` matches any size)."""
+    ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+    if not ok:
+        wanted = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{fn}: argument '{name}' must have shape {wanted}; received shape {arr.shape}")
+
+
+def require_keys(mapping, keys: Iterable[str], name: str, fn: str) -> None:
+    """Raise TypeError unless ``mapping`` is a dict, ValueError if it lacks one of ``keys``."""
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{fn}: argument '{name}' must be a dict; received {describe(mapping)}")
+    missing = [k for k in keys if k not in mapping]
+    if missing:
+        raise ValueError(
+            f"{fn}: argument '{name}' is missing key(s) {missing}; expected keys {sorted(keys)}, "
+            f"received keys {sorted(mapping)}"
+        )
+
+
+def require_sequence(value, name: str, fn: str) -> list:
+    """``value`` as a list; TypeError if it is not a list or tuple."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{fn}: argument '{name}' must be a list or tuple; received {describe(value)}")
+    return list(value)
