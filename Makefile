@@ -1,0 +1,33 @@
+# Two commands for everyone: `make lab` (the course) and `make test` (the checks).
+# Each creates .venv with Python >= 3.10 on first use and installs the course into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+ASSIGNMENTS := $(notdir $(wildcard solutions/*))
+
+.PHONY: lab test bench notebooks clean
+
+lab: $(READY)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+
+test: $(READY)
+	$(BIN)/python -m pytest
+
+bench: $(READY)
+	$(BIN)/python tools/bench.py
+
+# Instructors: regenerate the student versions in notebooks/ from solutions/.
+notebooks: $(READY)
+	for a in $(ASSIGNMENTS); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+$(READY): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(READY)
+
+clean:
+	rm -rf $(VENV) gradebook.db .pytest_cache

@@ -1,0 +1,78 @@
+"""Benchmark the solution notebooks against the budgets of CURRICULUM.md.
+
+For each notebook in solutions/, run it top to bottom with nbclient several
+times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
+nbgrader sets it), and print the median wall time (kernel start included) and
+the median peak resident memory of the kernel process.
+
+    python tools/bench.py [--runs 3] [assignment ...]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET = {"normal": 20.0, "grading": 5.0, "memory_mb": 400.0}
+PEAK_MEMORY = "import resource; print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def run_once(path: Path, grading: bool) -> tuple[float, float]:
+    """(seconds, peak MB of the kernel) for one top-to-bottom run of the notebook."""
+    nb = nbformat.read(path, 4)
+    nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY))
+    env = dict(os.environ)
+    env.pop("NBGRADER_EXECUTION", None)
+    if grading:
+        env["NBGRADER_EXECUTION"] = "autograde"
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    seconds = time.perf_counter() - start
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    return seconds, int(text.split("PEAK_RSS_KB")[1]) / 1024
+
+
+def bench_notebook(path: Path, runs: int) -> dict:
+    figures = {}
+    for mode in ("normal", "grading"):
+        results = [run_once(path, mode == "grading") for _ in range(runs)]
+        figures[mode] = statistics.median(s for s, _ in results)
+        figures[f"{mode}_mb"] = statistics.median(m for _, m in results)
+    return figures
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignments to run (default: all in solutions/)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per mode; the median is printed (default 3)")
+    args = parser.parse_args(argv)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
+        os.environ.setdefault(var, tempfile.mkdtemp(prefix=var.lower() + "-"))
+    names = args.assignments or sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    print(f"median of {args.runs} runs; budgets: normal <= {BUDGET['normal']:.0f} s, grading <= "
+          f"{BUDGET['grading']:.0f} s, kernel peak memory <= {BUDGET['memory_mb']:.0f} MB")
+    print(f"{'notebook':<24}{'normal (s)':>12}{'grading (s)':>13}{'peak MB':>10}  verdict")
+    over = False
+    for name in names:
+        f = bench_notebook(ROOT / "solutions" / name / f"{name}.ipynb", args.runs)
+        peak = max(f["normal_mb"], f["grading_mb"])
+        problems = [k for k, v, b in (("normal", f["normal"], BUDGET["normal"]),
+                                      ("grading", f["grading"], BUDGET["grading"]),
+                                      ("memory", peak, BUDGET["memory_mb"])) if v > b]
+        over |= bool(problems)
+        print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
+              f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
