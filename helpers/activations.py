@@ -44,7 +44,7 @@ def tanh(z):
 
 def tanh_grad(z):
     """tanh'(z) = 1 - tanh(z)^2.  z: any shape -> same shape."""
-    return 1.0 - tanh(z) ** 2
+    return 1.0 - np.tanh(as_float_array(z, "z", "tanh_grad")) ** 2
 
 
 def relu(z):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validate import describe, require_keys
+from .validate import as_float_array, describe, require_keys
 
 
 def numerical_gradient(f, x, h: float = 1e-5):
@@ -50,7 +50,8 @@ def _partials(f, x, arr, h, name):
 
 def relative_error(a, b, eps: float = 1e-12):
     """Elementwise |a - b| / max(|a| + |b|, eps): 0 when equal, 1 when opposite.  Any shape."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a = as_float_array(a, "a", "relative_error").astype(np.float64, copy=False)
+    b = as_float_array(b, "b", "relative_error").astype(np.float64, copy=False)
     if a.shape != b.shape:
         raise ValueError(f"relative_error: arguments 'a' and 'b' must have the same shape; "
                          f"received {a.shape} and {b.shape}")
@@ -95,9 +96,9 @@ def gradcheck(f, x, analytic, h: float = 1e-5, tol: float = 1e-6) -> GradcheckRe
         pairs = {None: (numeric, analytic)}
     worst = None
     for key, (num, ana) in pairs.items():
-        ana = np.asarray(ana, dtype=np.float64)
+        name = "analytic" if key is None else f"analytic[{key!r}]"
+        ana = as_float_array(ana, name, "gradcheck").astype(np.float64, copy=False)
         if ana.shape != num.shape:
-            name = "analytic" if key is None else f"analytic[{key!r}]"
             raise ValueError(f"gradcheck: argument '{name}' must have shape {num.shape}; received shape {ana.shape}")
         if num.size == 0:
             continue

@@ -22,7 +22,8 @@ from .validate import as_float_array, require_keys, require_shape
 
 def init_mlp(sizes, seed=0):
     """Parameters for layer sizes [n_0, n_1, ..., n_L]: W^l ~ N(0, 1/n_{l-1}), b^l = 0."""
-    if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
+    if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
+            or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes)):
         raise ValueError(f"init_mlp: argument 'sizes' must list at least two positive layer sizes; received {sizes}")
     rng = np.random.default_rng(seed)
     params = {}
@@ -32,19 +33,32 @@ def init_mlp(sizes, seed=0):
     return params
 
 
-def num_layers(params) -> int:
-    """L, the number of affine layers in ``params``."""
-    L = sum(1 for k in params if k.startswith("W"))
-    require_keys(params, [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"], "params", "mlp")
+def num_layers(params, fn: str = "num_layers") -> int:
+    """L, the number of affine layers in ``params`` (a dict with keys W1, b1, ..., WL, bL)."""
+    require_keys(params, ["W1", "b1"], "params", fn)
+    L = sum(1 for k in params if str(k).startswith("W"))
+    require_keys(params, [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"], "params", fn)
     return L
+
+
+def _check_params(params, L, fn):
+    """Raise unless every W^l is (n_l, n_{l-1}), fitting W^{l-1}, and every b^l is (n_l, 1)."""
+    n_prev = None
+    for l in range(1, L + 1):
+        W = as_float_array(params[f"W{l}"], f"params['W{l}']", fn, ndim=2)
+        b = as_float_array(params[f"b{l}"], f"params['b{l}']", fn, ndim=2)
+        require_shape(W, (None, n_prev), f"params['W{l}']", fn)
+        require_shape(b, (W.shape[0], 1), f"params['b{l}']", fn)
+        n_prev = W.shape[0]
 
 
 def mlp_forward(params, X, activation="tanh"):
     """Forward pass.  X: (n_0, N) -> output z^L: (n_L, N), and a cache for mlp_backward."""
-    L = num_layers(params)
+    L = num_layers(params, "mlp_forward")
+    _check_params(params, L, "mlp_forward")
     f, _ = get_activation(activation)
     a = as_float_array(X, "X", "mlp_forward", ndim=2)
-    require_shape(a, (params["W1"].shape[1], None), "X", "mlp_forward")
+    require_shape(a, (np.shape(params["W1"])[1], None), "X", "mlp_forward")
     a_s, z_s = [a], []
     for l in range(1, L + 1):
         z = params[f"W{l}"] @ a + params[f"b{l}"]
@@ -61,6 +75,7 @@ def mlp_backward(dout, cache):
     _, f_grad = get_activation(activation)
     L = len(a_s)
     delta = as_float_array(dout, "dout", "mlp_backward", ndim=2)  # delta^L
+    require_shape(delta, (np.shape(params[f"W{L}"])[0], a_s[0].shape[1]), "dout", "mlp_backward")
     grads = {}
     for l in range(L, 0, -1):
         grads[f"W{l}"] = delta @ a_s[l - 1].T

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from .activations import get_activation
+from .validate import as_float_array, require_shape
 
 COLORS = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green", "identity": "tab:gray"}
 
@@ -15,25 +17,26 @@ def plot_activations(names=("sigmoid", "tanh", "relu"), zmax=6.0, flat=0.05):
     Where |f'(z)| < ``flat`` the unit is saturated: a gradient passing
     through it is multiplied by almost 0.  Those regions are shaded red.
     """
+    pairs = [get_activation(name) for name in names]
     z = np.linspace(-zmax, zmax, 601)
     fig, axes = plt.subplots(len(names), 2, figsize=(9, 2.3 * len(names)), sharex=True, squeeze=False)
-    for row, name in zip(axes, names):
-        f, f_grad = get_activation(name)
+    for row, name, (f, f_grad) in zip(axes, names, pairs):
         dz = f_grad(z)
         for ax, values, label in ((row[0], f(z), f"{name}(z)"), (row[1], dz, f"{name}'(z)")):
             ax.plot(z, values, color=COLORS.get(name), lw=2)
             ax.fill_between(z, 0, 1, where=np.abs(dz) < flat, transform=ax.get_xaxis_transform(),
-                            color="tab:red", alpha=0.12, label=f"saturated: |f'(z)| < {flat}")
+                            color="tab:red", alpha=0.12)
             ax.axhline(0, color="k", lw=0.5)
             ax.axvline(0, color="k", lw=0.5)
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
-        row[1].legend(loc="upper left", fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("pre-activation z")
     axes[0, 0].set_title("activation f(z)")
     axes[0, 1].set_title("derivative f'(z)")
-    fig.tight_layout()
+    fig.legend(handles=[Patch(color="tab:red", alpha=0.12, label=f"saturated: |f'(z)| < {flat}")],
+               loc="lower center", ncol=1, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
 
@@ -50,6 +53,10 @@ def plot_decision_boundaries(X, y, models, steps=200):
     X: (2, N) points, y: (1, N) labels in {0, 1}.
     models: list of (title, predict) where predict maps (2, M) points to (1, M) probabilities of class 1.
     """
+    X = as_float_array(X, "X", "plot_decision_boundaries", ndim=2)
+    require_shape(X, (2, None), "X", "plot_decision_boundaries")
+    y = as_float_array(y, "y", "plot_decision_boundaries", ndim=2)
+    require_shape(y, (1, X.shape[1]), "y", "plot_decision_boundaries")
     grid, g1, g2 = _grid(X, steps)
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.5), squeeze=False)
     for ax, (title, predict) in zip(axes[0], models):
@@ -57,7 +64,9 @@ def plot_decision_boundaries(X, y, models, steps=200):
         accuracy = np.mean((predict(X) > 0.5) == (y > 0.5))
         ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
         ax.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
-        ax.scatter(X[0], X[1], c=y[0], cmap="RdBu_r", edgecolors="k", s=18, vmin=0, vmax=1)
+        for label, color, marker in ((0, "tab:blue", "o"), (1, "tab:red", "^")):
+            mine = y[0] == label
+            ax.scatter(X[0, mine], X[1, mine], c=color, marker=marker, edgecolors="white", linewidths=0.6, s=24)
         ax.set_title(f"{title}\naccuracy {accuracy:.0%}", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -70,6 +79,10 @@ def plot_fits(x, y, fits, title=None, xlim=None):
 
     x, y: (1, N).  fits: list of (label, predict) where predict maps (1, M) inputs to (1, M) outputs.
     """
+    x = as_float_array(x, "x", "plot_fits", ndim=2)
+    require_shape(x, (1, None), "x", "plot_fits")
+    y = as_float_array(y, "y", "plot_fits", ndim=2)
+    require_shape(y, (1, x.shape[1]), "y", "plot_fits")
     lo, hi = xlim or (x.min() - 0.5, x.max() + 0.5)
     grid = np.linspace(lo, hi, 400)[None, :]
     fig, ax = plt.subplots(figsize=(6.5, 3.8))

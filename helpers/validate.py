@@ -3,7 +3,7 @@
 Each function raises ``TypeError`` or ``ValueError`` whose message names the
 calling function, the argument, what was expected and what was received, e.g.::
 
-    softmax: argument 'z' must have shape (C,) or (C, N); received shape (2, 3, 4)
+    softmax: argument 'z' must be 1-D or 2-D; received shape (2, 3, 4)
 """
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ import numpy as np
 from .activations import ACTIVATIONS, get_activation
 
 
+YLIM = {"sigmoid": (-0.1, 1.15), "tanh": (-1.15, 1.15), "relu": (-0.5, 6.0)}
+
+
 def activation_explorer(xmax=6.0):
     """Sliders for w and b of f(w x + b) and a choice of f.
 
@@ -20,21 +23,23 @@ def activation_explorer(xmax=6.0):
         f, _ = get_activation(activation)
         fig, ax = plt.subplots(figsize=(6.5, 3.4))
         ax.plot(x, f(x), color="0.7", lw=2, label=f"{activation}(x)")
-        ax.plot(x, f(w * x + b), lw=2.5, label=f"{activation}({w:g}·x + {b:g})")
+        ax.plot(x, f(w * x + b), lw=2.5, label=f"{activation}({w:g}·x {'-' if b < 0 else '+'} {abs(b):g})")
         if w != 0:
-            ax.axvline(-b / w, color="tab:red", ls="--", lw=1, label=f"w·x + b = 0 at x = {-b / w:.2f}")
+            centre = -b / w + 0.0  # + 0.0 turns -0.0 into 0.0
+            ax.axvline(centre, color="tab:red", ls="--", lw=1, label=f"w·x + b = 0 at x = {centre:.2f}")
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlim(-xmax, xmax)
-        ax.set_ylim(-1.2, 1.2 if activation != "relu" else xmax)
+        ax.set_ylim(*YLIM[activation])
         ax.set_xlabel("x")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left", fontsize=9)
         plt.show()
+        plt.close(fig)
 
     return widgets.interactive(
         draw,
         activation=widgets.Dropdown(options=[a for a in ACTIVATIONS if a != "identity"], value="sigmoid",
                                     description="f"),
-        w=widgets.FloatSlider(value=1.0, min=-5.0, max=5.0, step=0.1, description="w (scale)"),
-        b=widgets.FloatSlider(value=0.0, min=-5.0, max=5.0, step=0.1, description="b (shift)"),
+        w=widgets.FloatSlider(value=2.0, min=-5.0, max=5.0, step=0.1, description="w (scale)"),
+        b=widgets.FloatSlider(value=-2.0, min=-5.0, max=5.0, step=0.1, description="b (shift)"),
     )

@@ -38,6 +38,13 @@ def test_blank_scores_zero(graded):
     assignment, course, _ = graded
     score, cells = grades(course, assignment, "blank")
     assert score == 0, f"the untouched {assignment} scored {score}: {cells}"
+    autograded = nbformat.read(notebook_path(course / "autograded" / "blank", assignment), 4)
+    errors = [o for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade")
+              for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == len(cells), "every test cell of the blank notebook must fail with an error"
+    for error in errors:  # the student sees what to do, not the checker's internals
+        text = "\n".join(error["traceback"])
+        assert "not implemented yet" in text and "framework.py" not in text, text
     assert (course / "feedback" / "blank" / assignment / f"{assignment}.html").exists()
 
 

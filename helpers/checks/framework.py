@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..validate import describe
+
 
 @dataclass
 class Case:
@@ -41,6 +43,30 @@ class CheckFailure(AssertionError):
     """A check found a mismatch; the message says what and where."""
 
 
+def show_check_failure(shell, etype, value, tb, tb_offset=None):
+    """IPython display of a CheckFailure: the message alone, after the traceback of the
+    student's own error when there is one.  The checker's frames would only hide the message."""
+    stb = []
+    cause = value.__cause__
+    if cause is not None:
+        stb = shell.InteractiveTB.structured_traceback(type(cause), cause, cause.__traceback__)
+        stb.append("\nThe check stopped at the error above:")
+    stb.append(f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}")
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def use_short_tracebacks() -> None:
+    """In IPython (Jupyter), show failed checks with ``show_check_failure``."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((CheckFailure,), show_check_failure)
+
+
 def fmt(x) -> str:
     """A compact rendering of a number or small array for messages."""
     if isinstance(x, np.ndarray) and x.size > 8:
@@ -55,6 +81,7 @@ def call_student(fn, name: str, case: Case, caught: list):
     Raises CheckFailure if fn is not implemented, raises, or changes its inputs.
     Appends (case label, warning text) for each warning fn emits to ``caught``.
     """
+    __tracebackhide__ = True  # IPython skips this frame in the student's traceback
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     with warnings.catch_warnings(record=True) as record, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
@@ -108,7 +135,10 @@ def as_outputs(value, name: str, names: tuple[str, ...], case: Case) -> tuple:
 
 
 def _kind(v) -> str:
-    return f"a {type(v).__name__}" + (f" of length {len(v)}" if isinstance(v, (tuple, list)) else "")
+    """'list of length 3', 'int 5', 'None' ..."""
+    if isinstance(v, (tuple, list)):
+        return f"{type(v).__name__} of length {len(v)}"
+    return describe(v)
 
 
 def compare(name: str, case: Case, expected: tuple, received: tuple, names: tuple[str, ...],
@@ -163,8 +193,8 @@ def run_check(student_fn, reference_fn, cases: list[Case], *, name: str, names: 
     the first applicable hint; prints one success line when all cases pass.
     """
     if not callable(student_fn):
-        raise CheckFailure(f"check for {name}: expected your function {name}; received {_kind(student_fn)}. "
-                           f"Pass the function itself, e.g. check_{name}({name}).")
+        raise TypeError(f"check_{name}: argument '{name}' must be your function {name}; received "
+                        f"{_kind(student_fn)}. Pass the function itself: check_{name}({name}).")
     caught: list = []
     for case in cases:
         got = as_outputs(call_student(student_fn, name, case, caught), name, names, case)

@@ -17,7 +17,9 @@ def _stack(rng, sizes):
 def check_collapse_linear(collapse_linear, seed: int = 0, hidden: bool = False) -> None:
     """collapse_linear(Ws, bs) -> (W, b) with W = W^L...W^1 and b the pushed-through biases."""
     rng = np.random.default_rng(seed)
-    layer_sizes = [[3, 2], [2, 4, 3], [3, 3, 3], [4, 5, 3, 2]]
+    # the square stack comes before the others: summed biases or a reversed product only run
+    # (and so only reach their hint) when all layers have the same size
+    layer_sizes = [[3, 2], [3, 3, 3], [2, 4, 3], [4, 5, 3, 2]]
     if hidden:
         layer_sizes += [list(rng.integers(1, 6, size=rng.integers(2, 7))) for _ in range(3)]
     cases = [Case(f"{len(s) - 1} layer(s) with sizes {s}", _stack(rng, s)) for s in layer_sizes]
