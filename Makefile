@@ -9,8 +9,11 @@ ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
 .PHONY: lab test bench notebooks clean
 
+# JupyterLab refuses to run as root unless told to (containers, some JupyterHub images)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(READY)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: $(READY)
 	$(BIN)/python -m pytest
