@@ -1,29 +1,49 @@
-"""Loss functions (损失函数), as means over the batch, each with its gradient.
+"""Loss functions (损失函数), as means over the batch, with their gradients.
 
-Every loss returns ``(J, dJ/dinput)`` where the input has the shape of the
-predictions, batch along the last axis (columns).
+Predictions and targets are (K, N) with one column per example.  The
+``*_grad`` functions and the combined ``bce_with_logits`` / ``mse`` return
+the gradient with respect to the predictions (scores), shaped like them.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .activations import sigmoid
 from .validate import as_float_array, require_shape
 
 
-def bce_with_logits(s, y):
-    """Binary cross-entropy J = -(1/N) sum [y log y_hat + (1-y) log(1-y_hat)], y_hat = sigmoid(s).
+def _scores_and_labels(s, y, fn):
+    s = as_float_array(s, "s", fn, ndim=2)
+    y = as_float_array(y, "y", fn, ndim=2)
+    require_shape(s, (1, None), "s", fn)
+    require_shape(y, s.shape, "y", fn)
+    return s, y
 
-    s: (1, N) scores (logits);  y: (1, N) labels in {0, 1}.
-    Computed from s as J = mean(logaddexp(0, s) - y s), finite for any s.
-    Returns J (float) and dJ/ds = (sigmoid(s) - y) / N, shape (1, N).
+
+def binary_cross_entropy(s, y):
+    """Binary cross-entropy (二元交叉熵) of scores s against labels y, a mean over the batch.
+
+        J = -(1/N) sum_n [ y_n log y_hat_n + (1 - y_n) log(1 - y_hat_n) ],   y_hat = sigmoid(s)
+
+    (The slides print the second term with a + in front of the bracket; the minus
+    belongs to both terms.)  Since log sigmoid(s) = -log(1 + e^-s) and
+    log(1 - sigmoid(s)) = -log(1 + e^s), each term is log(1 + e^s) - y s, computed
+    with np.logaddexp(0, s): finite for any s, even where y_hat rounds to 0 or 1.
+    s: (1, N) scores;  y: (1, N) labels in {0, 1}.  Returns a float.
     """
-    from .activations import sigmoid
-    s = as_float_array(s, "s", "bce_with_logits", ndim=2)
-    y = as_float_array(y, "y", "bce_with_logits", ndim=2)
-    require_shape(y, s.shape, "y", "bce_with_logits")
-    N = s.shape[1]
-    J = float(np.mean(np.logaddexp(0.0, s) - y * s))
-    return J, (sigmoid(s) - y) / N
+    s, y = _scores_and_labels(s, y, "binary_cross_entropy")
+    return float(np.mean(np.logaddexp(0.0, s) - y * s))
+
+
+def binary_cross_entropy_grad(s, y):
+    """dJ/ds = (sigmoid(s) - y) / N = (y_hat - y) / N.  s, y: (1, N) -> (1, N)."""
+    s, y = _scores_and_labels(s, y, "binary_cross_entropy_grad")
+    return (sigmoid(s) - y) / s.shape[1]
+
+
+def bce_with_logits(s, y):
+    """(J, dJ/ds) of the binary cross-entropy, for training loops.  s, y: (1, N)."""
+    return binary_cross_entropy(s, y), binary_cross_entropy_grad(s, y)
 
 
 def mse(y_hat, y):

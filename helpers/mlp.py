@@ -1,15 +1,19 @@
 """A multilayer perceptron (多层感知机) in the lecture's notation, with backpropagation.
 
-    a^0 = x,   z^l = W^l a^{l-1} + b^l,   a^l = f(z^l)   (l = 1..L-1),   output z^L (no f)
+    a^0 = x,   z^l = W^l a^{l-1} + b^l,   a^l = f_l(z^l)        l = 1..L
 
-Parameters are a dict {"W1", "b1", ..., "WL", "bL"}, W^l of shape (n_l, n_{l-1})
-and b^l of shape (n_l, 1); a batch is a matrix of N columns.  The backward pass
-is the lecture's four equations with delta^l = dJ/dz^l (the output layer is
-linear, so delta^L = dJ/dz^L):
+Hidden layers use ``activation``, the last layer ``output`` ("identity" by
+default, so that a^L is a vector of scores).  With ``residual=True`` a hidden
+layer whose input and output sizes agree adds its input: a^l = a^{l-1} + f(z^l)
+(He et al. 2015).  Parameters are a dict {"W1", "b1", ..., "WL", "bL"} with W^l
+of shape (n_l, n_{l-1}) and b^l of shape (n_l, 1); batches are N columns.
 
-    delta^l   = ((W^{l+1})^T delta^{l+1}) * f'(z^l)
-    dJ/dW^l   = delta^l (a^{l-1})^T
-    dJ/db^l   = delta^l, summed over the batch
+The backward pass is the lecture's four equations, with delta^l = dJ/dz^l:
+
+    delta^L = grad_{a^L} J * f'(z^L)
+    delta^l = ((W^{l+1})^T delta^{l+1}) * f'(z^l)
+    dJ/dW^l = delta^l (a^{l-1})^T
+    dJ/db^l = delta^l, summed over the batch
 """
 from __future__ import annotations
 
@@ -52,36 +56,42 @@ def _check_params(params, L, fn):
         n_prev = W.shape[0]
 
 
-def mlp_forward(params, X, activation="tanh"):
-    """Forward pass.  X: (n_0, N) -> output z^L: (n_L, N), and a cache for mlp_backward."""
+def mlp_forward(params, X, activation="tanh", output="identity", residual=False):
+    """Forward pass.  X: (n_0, N) -> a^L: (n_L, N), and a cache for mlp_backward.
+
+    The cache is a dict indexed like the lecture: cache["a"][l] = a^l (l = 0..L),
+    cache["z"][l] = z^l (l = 1..L; cache["z"][0] is None), cache["f"][l] the name
+    of f_l, cache["skip"][l] whether layer l adds its input, and cache["params"].
+    """
     L = num_layers(params, "mlp_forward")
     _check_params(params, L, "mlp_forward")
-    f, _ = get_activation(activation)
     a = as_float_array(X, "X", "mlp_forward", ndim=2)
     require_shape(a, (np.shape(params["W1"])[1], None), "X", "mlp_forward")
-    a_s, z_s = [a], []
+    get_activation(activation), get_activation(output)  # unknown names raise here, even if unused
+    names = [None] + [activation] * (L - 1) + [output]
+    cache = {"params": params, "a": [a], "z": [None], "f": names, "skip": [False]}
     for l in range(1, L + 1):
         z = params[f"W{l}"] @ a + params[f"b{l}"]
-        if l < L:
-            a = f(z)
-            a_s.append(a)
-            z_s.append(z)
-    return z, (params, activation, a_s, z_s)
+        f, _ = get_activation(names[l])
+        skip = bool(residual) and l < L and z.shape == a.shape
+        a = a + f(z) if skip else f(z)
+        for key, value in (("z", z), ("a", a), ("skip", skip)):
+            cache[key].append(value)
+    return a, cache
 
 
 def mlp_backward(dout, cache):
-    """Backward pass.  dout = dJ/dz^L: (n_L, N) -> gradients, a dict with the keys of params."""
-    params, activation, a_s, z_s = cache
-    _, f_grad = get_activation(activation)
-    L = len(a_s)
-    delta = as_float_array(dout, "dout", "mlp_backward", ndim=2)  # delta^L
-    require_shape(delta, (np.shape(params[f"W{L}"])[0], a_s[0].shape[1]), "dout", "mlp_backward")
+    """Backward pass, the four equations.  dout = grad_{a^L} J: (n_L, N) -> dict of gradients."""
+    params, a, z, names, skip = (cache[k] for k in ("params", "a", "z", "f", "skip"))
+    L = len(z) - 1
+    da = as_float_array(dout, "dout", "mlp_backward", ndim=2)  # dJ/da^L
+    require_shape(da, a[L].shape, "dout", "mlp_backward")
     grads = {}
     for l in range(L, 0, -1):
-        grads[f"W{l}"] = delta @ a_s[l - 1].T
-        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)
-        if l > 1:
-            delta = (params[f"W{l}"].T @ delta) * f_grad(z_s[l - 2])
+        delta = da * get_activation(names[l])[1](z[l])             # delta^l = dJ/da^l * f'(z^l)
+        grads[f"W{l}"] = delta @ a[l - 1].T                         # dJ/dW^l = delta^l (a^{l-1})^T
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)           # dJ/db^l = delta^l, summed over N
+        da = params[f"W{l}"].T @ delta + (da if skip[l] else 0.0)   # dJ/da^{l-1} = (W^l)^T delta^l
     return grads
 
 
@@ -89,9 +99,9 @@ LOSSES = {"bce": bce_with_logits, "mse": mse}
 
 
 def train_mlp(X, Y, sizes, activation="tanh", loss="bce", steps=2000, lr=0.5, seed=0):
-    """Full-batch gradient descent theta <- theta - lr * dJ/dtheta.
+    """Full-batch gradient descent theta <- theta - lr * dJ/dtheta, with a linear output layer.
 
-    X: (n_0, N), Y: (n_L, N) with labels in {0, 1} for loss="bce" or targets for "mse".
+    X: (n_0, N), Y: (n_L, N) with labels in {0, 1} for loss="bce" (on the scores) or targets for "mse".
     Returns (params, losses) with losses the J of each step, shape (steps,).
     """
     if loss not in LOSSES:

@@ -67,12 +67,12 @@ def test_loss_gradients_match_central_differences(loss):
 
 
 def test_loss_errors():
-    with pytest.raises(ValueError, match=r"^bce_with_logits: argument 'y' must have shape \(1, 3\); "
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: argument 'y' must have shape \(1, 3\); "
                                          r"received shape \(1, 2\)"):
         bce_with_logits(np.zeros((1, 3)), np.zeros((1, 2)))
-    with pytest.raises(ValueError, match=r"^bce_with_logits: argument 's' must be 2-D; received shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: argument 's' must be 2-D; received shape \(3,\)"):
         bce_with_logits(np.zeros(3), np.zeros((1, 3)))
-    with pytest.raises(TypeError, match=r"^bce_with_logits: argument 'y' must be a real numeric array.*dtype bool"):
+    with pytest.raises(TypeError, match=r"^binary_cross_entropy: argument 'y' must be a real numeric array.*dtype bool"):
         bce_with_logits(np.zeros((1, 2)), np.array([[True, False]]))
     with pytest.raises(ValueError, match=r"^mse: argument 'y' must have shape \(2, 3\); received shape \(3, 2\)"):
         mse(np.zeros((2, 3)), np.zeros((3, 2)))
