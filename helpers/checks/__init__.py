@@ -15,21 +15,52 @@ import io
 from .activations import (check_relu, check_relu_grad, check_sigmoid, check_sigmoid_grad, check_softmax,
                           check_tanh_grad)
 from .framework import Case, CheckFailure, run_check, use_short_tracebacks
+from .backprop import (check_affine_backward, check_affine_forward, check_average_pool_backward,
+                       check_average_pool_forward, check_binary_cross_entropy, check_binary_cross_entropy_grad,
+                       check_classifier_backward, check_classifier_forward, check_mlp_backward,
+                       check_numerical_gradient, check_sgd_step, check_train_classifier)
 from .linear import check_collapse_linear, check_fit_affine
 
 use_short_tracebacks()
 
-#: assignment -> exercise name -> (points, check)
+#: the schedule of the training exercise in its visible check (short enough for grading)
+TRAIN_SCHEDULE = {"lr": 1.0, "epochs": 5, "batch_size": 16}
+
+
+def _alone(check, name):
+    """Run ``check`` on the student's function ``name`` from a notebook's namespace."""
+    return lambda ns: check(ns[name])
+
+
+#: assignment -> exercise name -> (points, run) where run(namespace) runs the visible check
 EXERCISES = {
-    "01_activations": {
-        "sigmoid": (15, check_sigmoid),
-        "sigmoid_grad": (10, check_sigmoid_grad),
-        "tanh_grad": (10, check_tanh_grad),
-        "relu": (10, check_relu),
-        "relu_grad": (10, check_relu_grad),
-        "softmax": (15, check_softmax),
-        "collapse_linear": (15, check_collapse_linear),
-        "fit_affine": (15, check_fit_affine),
+    "01_activations": {name: (points, _alone(check, name)) for name, points, check in (
+        ("sigmoid", 15, check_sigmoid),
+        ("sigmoid_grad", 10, check_sigmoid_grad),
+        ("tanh_grad", 10, check_tanh_grad),
+        ("relu", 10, check_relu),
+        ("relu_grad", 10, check_relu_grad),
+        ("softmax", 15, check_softmax),
+        ("collapse_linear", 15, check_collapse_linear),
+        ("fit_affine", 15, check_fit_affine),
+    )},
+    "02_backprop": {
+        **{name: (points, _alone(check, name)) for name, points, check in (
+            ("binary_cross_entropy", 10, check_binary_cross_entropy),
+            ("binary_cross_entropy_grad", 5, check_binary_cross_entropy_grad),
+            ("average_pool_forward", 8, check_average_pool_forward),
+            ("average_pool_backward", 10, check_average_pool_backward),
+            ("affine_forward", 5, check_affine_forward),
+            ("affine_backward", 10, check_affine_backward),
+            ("mlp_backward", 12, check_mlp_backward),
+            ("numerical_gradient", 8, check_numerical_gradient),
+            ("classifier_forward", 8, check_classifier_forward),
+        )},
+        "classifier_backward": (12, lambda ns: check_classifier_backward(ns["classifier_backward"],
+                                                                         ns["classifier_forward"])),
+        "sgd_step": (4, _alone(check_sgd_step, "sgd_step")),
+        "train_classifier": (8, lambda ns: check_train_classifier(ns["train_classifier"], ns["data"],
+                                                                  **TRAIN_SCHEDULE)),
     },
 }
 
@@ -44,15 +75,14 @@ def progress(assignment: str, namespace: dict) -> list[tuple[str, int, str, str]
         raise ValueError(f"progress: argument 'assignment' must be one of {sorted(EXERCISES)}; "
                          f"received {assignment!r}")
     rows = []
-    for name, (points, check) in EXERCISES[assignment].items():
-        if name not in namespace:
-            rows.append((name, points, "missing", f"no function named {name}: run its cell"))
-            continue
+    for name, (points, run) in EXERCISES[assignment].items():
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                check(namespace[name])
+                run(namespace)
             rows.append((name, points, "passes", ""))
-        except (AssertionError, TypeError) as err:  # TypeError: the name is not a function
+        except KeyError as err:
+            rows.append((name, points, "missing", f"no {err.args[0]} defined yet: run its cell"))
+        except Exception as err:  # a failed check, or a name that is not a function
             text = str(err)
             status = "not started" if "not implemented yet" in text else "fails"
             rows.append((name, points, status, text.splitlines()[0] if text else ""))
@@ -86,5 +116,5 @@ def show_progress(assignment: str, namespace: dict) -> None:
                  f"<th>status</th><th style='text-align:left'>first problem</th></tr>{body}</table>"))
 
 
-__all__ = ["Case", "CheckFailure", "EXERCISES", "progress", "run_check", "show_progress"] + [
+__all__ = ["Case", "CheckFailure", "EXERCISES", "TRAIN_SCHEDULE", "progress", "run_check", "show_progress"] + [
     f"check_{name}" for exercises in EXERCISES.values() for name in exercises]

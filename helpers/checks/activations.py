@@ -32,13 +32,11 @@ def _elementwise_cases(rng, hidden: bool, extreme=EXTREME) -> list[Case]:
     return cases
 
 
-def _nan_hint(fn_name):
-    def hint(case, expected, got):
-        if np.isnan(got[0]).any() and not np.isnan(expected[0]).any():
-            return (f"{fn_name} returned nan on {case.label}. np.exp(1000) overflows to inf and inf/inf is nan: "
-                    "rewrite it so that exp never overflows, e.g. with e = np.exp(-np.abs(z)) <= 1 and the two forms "
-                    "1/(1+e) for z >= 0 and e/(1+e) for z < 0 (np.where picks per element).")
-    return hint
+def _sigmoid_nan_hint(case, expected, got):
+    if np.isnan(got[0]).any() and not np.isnan(expected[0]).any():
+        return (f"sigmoid returned nan on {case.label}. np.exp(1000) overflows to inf and inf/inf is nan: "
+                "rewrite it so that exp never overflows, e.g. with e = np.exp(-np.abs(z)) <= 1 and the two forms "
+                "1/(1+e) for z >= 0 and e/(1+e) for z < 0 (np.where picks per element).")
 
 
 def _reduction_hint(case, expected, got):
@@ -52,10 +50,21 @@ def check_sigmoid(sigmoid, seed: int = 0, hidden: bool = False) -> None:
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
 
     def sign_hint(case, expected, got):
-        if close(got[0], ref.sigmoid(-case.args[0])):
+        z = case.args[0]
+        if close(got[0], ref.sigmoid(-z)):
             return "you computed sigmoid(-z): the exponent is exp(-z), so sigmoid(z) grows with z."
+        if close(got[0][z >= 0], expected[0][z >= 0]) and close(got[0][z < 0], ref.sigmoid(-z[z < 0])):
+            return ("right for z >= 0, wrong for z < 0: with e = np.exp(-np.abs(z)) (not np.exp(-z)), "
+                    "e/(1+e) is sigmoid(z) for negative z.")
 
-    run_check(sigmoid, ref.sigmoid, cases, name="sigmoid", hints=(_nan_hint("sigmoid"), sign_hint))
+    def clip_hint(case, expected, got):
+        z = case.args[0]
+        if np.any((np.abs(z) > 20) & ~np.isclose(got[0], expected[0], rtol=1e-6, atol=1e-15)):
+            return ("wrong only for large |z|: the values must be exact there too (sigmoid(-1000) is 0 to double "
+                    "precision, not a small number), so do not clip z.")
+
+    run_check(sigmoid, ref.sigmoid, cases, name="sigmoid", hints=(_sigmoid_nan_hint, sign_hint, clip_hint),
+              atol=1e-15)
 
 
 def check_sigmoid_grad(sigmoid_grad, seed: int = 0, hidden: bool = False) -> None:
@@ -64,13 +73,17 @@ def check_sigmoid_grad(sigmoid_grad, seed: int = 0, hidden: bool = False) -> Non
 
     def at_z_hint(case, expected, got):
         z = case.args[0]
+        if np.isnan(got[0]).any():
+            return ("nan: exp overflowed for large |z|. Call your (stable) sigmoid instead: "
+                    "s = sigmoid(z); return s * (1 - s).")
         if close(got[0], z * (1 - z)):
             return "you returned z * (1 - z): the formula is sigma(z) * (1 - sigma(z)); apply sigmoid to z first."
+        if close(got[0], ref.sigmoid(z) * (1 - z)):
+            return "use sigma(z) in both factors: sigma(z) * (1 - sigma(z)), not sigma(z) * (1 - z)."
         if close(got[0], ref.sigmoid(z)):
             return "you returned sigmoid(z) itself, not its derivative sigma(z) * (1 - sigma(z))."
 
-    run_check(sigmoid_grad, ref.sigmoid_grad, cases, name="sigmoid_grad",
-              hints=(_nan_hint("sigmoid_grad"), at_z_hint))
+    run_check(sigmoid_grad, ref.sigmoid_grad, cases, name="sigmoid_grad", hints=(at_z_hint,), atol=1e-12)
 
 
 def check_tanh_grad(tanh_grad, seed: int = 0, hidden: bool = False) -> None:
@@ -113,10 +126,10 @@ def check_relu_grad(relu_grad, seed: int = 0, hidden: bool = False) -> None:
             return "you returned relu(z) itself; the derivative is 1 where z > 0 and 0 elsewhere."
 
     def dtype_hint(case, expected, got):
-        if got[0].dtype == bool:
-            return "(z > 0) is a boolean array; return it as floats with (z > 0).astype(z.dtype)."
+        if got[0].dtype == bool and got[0].shape == expected[0].shape:
+            return "(z > 0) is a boolean array; return it as floats with (z > 0).astype(float)."
 
-    run_check(relu_grad, ref.relu_grad, cases, name="relu_grad", hints=(dtype_hint, hint))
+    run_check(relu_grad, ref.relu_grad, cases, name="relu_grad", hints=(_reduction_hint, dtype_hint, hint))
 
 
 def check_softmax(softmax, seed: int = 0, hidden: bool = False) -> None:

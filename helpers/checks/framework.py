@@ -94,6 +94,9 @@ def call_student(fn, name: str, case: Case, caught: list):
             raise CheckFailure(f"{name} raised {type(err).__name__}: {err}\n  on case: {case.label}\n"
                                f"(see the traceback above for the line in your code)") from err
     caught.extend((case.label, f"{w.category.__name__}: {w.message}") for w in record)
+    if _structure(case.args, case.kwargs) != _structure(args, kwargs):
+        raise CheckFailure(f"{name} changed the lists or dicts it was given (added, removed or replaced items) "
+                           f"on case: {case.label}\nRead the arguments; build new lists or dicts for your results.")
     for original, after in zip(_leaves(case.args, case.kwargs), _leaves(args, kwargs)):
         if isinstance(original, np.ndarray) and not np.array_equal(original, after, equal_nan=True):
             raise CheckFailure(f"{name} modified its input in place on case: {case.label}\n"
@@ -102,24 +105,49 @@ def call_student(fn, name: str, case: Case, caught: list):
     return out
 
 
+def _structure(*values):
+    """The nesting of lists, tuples and dicts in ``values``, with their lengths and keys."""
+    def shape(v):
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__, tuple(shape(x) for x in v))
+        if isinstance(v, dict):
+            return ("dict", tuple((str(k), shape(v[k])) for k in sorted(v, key=str)))
+        return type(v).__name__
+    return tuple(shape(v) for v in values)
+
+
 def _leaves(args, kwargs):
-    """The arrays inside args and kwargs, in a fixed order (lists and tuples are opened)."""
+    """The arrays inside args and kwargs, in a fixed order (lists, tuples and dicts are opened)."""
     stack = list(args) + [kwargs[k] for k in sorted(kwargs)]
     out = []
     while stack:
         item = stack.pop(0)
         if isinstance(item, (list, tuple)):
             stack[:0] = list(item)
+        elif isinstance(item, dict):
+            stack[:0] = [item[k] for k in sorted(item, key=str)]
         else:
             out.append(item)
     return out
 
 
-def as_outputs(value, name: str, names: tuple[str, ...], case: Case) -> tuple:
-    """The function's return value as a tuple of arrays named ``names``; CheckFailure if it is not."""
+def as_outputs(value, name: str, names: tuple[str, ...], case: Case, mapping: bool = False) -> tuple:
+    """The function's return value as a tuple of arrays named ``names``; CheckFailure if it is not.
+
+    mapping=True: the function returns a dict and ``names`` are its keys.
+    """
     if value is None:
         raise CheckFailure(f"{name} returned None on case: {case.label}\nDid you forget the `return` statement?")
-    if len(names) > 1:
+    if mapping:
+        if not isinstance(value, dict):
+            raise CheckFailure(f"{name} must return a dict with keys {list(names)}; received {_kind(value)} "
+                               f"on case: {case.label}")
+        missing = [k for k in names if k not in value]
+        if missing:
+            raise CheckFailure(f"{name} must return a dict with keys {list(names)}; the keys {missing} are "
+                               f"missing (received keys {list(value)}) on case: {case.label}")
+        values = tuple(value[k] for k in names)
+    elif len(names) > 1:
         if not isinstance(value, (tuple, list)) or len(value) != len(names):
             raise CheckFailure(f"{name} must return a tuple ({', '.join(names)}); received {_kind(value)} "
                                f"on case: {case.label}")
@@ -127,10 +155,12 @@ def as_outputs(value, name: str, names: tuple[str, ...], case: Case) -> tuple:
     else:
         values = (value,)
     for n, v in zip(names, values):
-        if not isinstance(v, (np.ndarray, np.generic)):
+        if isinstance(v, bool) or not isinstance(v, (np.ndarray, np.generic, float, int)):
             what = f" for {n}" if len(names) > 1 else ""
+            advice = ("" if v is None else
+                      "\nUse NumPy operations (np.exp, np.maximum, ...), which return arrays.")
             raise CheckFailure(f"{name} must return a NumPy array{what}; received {_kind(v)} on case: "
-                               f"{case.label}\nUse NumPy operations (np.exp, np.maximum, ...) on the array.")
+                               f"{case.label}{advice}")
     return tuple(np.asarray(v) for v in values)
 
 
@@ -149,13 +179,13 @@ def compare(name: str, case: Case, expected: tuple, received: tuple, names: tupl
         label = f"{name}" if len(names) == 1 else f"{n} returned by {name}"
         if got.shape != exp.shape:
             problems.append((n, f"{label} has shape {got.shape}; expected shape {exp.shape}"))
-        elif got.dtype != exp.dtype:
+        elif got.dtype != exp.dtype and not (got.dtype.kind == exp.dtype.kind == "f"):
             problems.append((n, f"{label} has dtype {got.dtype}; expected dtype {exp.dtype}"
                                 + (" (convert with .astype(float))" if exp.dtype.kind == "f" else "")))
         else:
             diff = _first_difference(case, exp, got, rtol, atol)
             if diff:
-                problems.append((n, f"{label} is wrong {diff}"))
+                problems.append((n, f"{label} is wrong{diff}"))
     if not problems:
         return None
     message = problems[0][1]
@@ -181,34 +211,80 @@ def _first_difference(case: Case, exp: np.ndarray, got: np.ndarray, rtol: float,
     first = case.args[0] if case.args else None
     if isinstance(first, np.ndarray) and first.shape == exp.shape:  # elementwise: show the input too
         at = f" (input {fmt(float(first[i]))})"
-    return (f"at index {tuple(int(j) for j in i)}{at}: expected {fmt(float(exp[i]))}, received {fmt(float(got[i]))}"
+    return (f" at index {tuple(int(j) for j in i)}{at}: expected {fmt(float(exp[i]))}, received {fmt(float(got[i]))}"
             f" ({int(bad.sum())} of {bad.size} elements differ)")
 
 
-def run_check(student_fn, reference_fn, cases: list[Case], *, name: str, names: tuple[str, ...] = ("output",),
-              hints: tuple[Hint, ...] = (), rtol: float = 1e-6, atol: float = 1e-9) -> None:
-    """Check ``student_fn`` against ``reference_fn`` on ``cases``.
+def _first_hint(hints, *args) -> str | None:
+    """The first hint that applies; a hint that fails on unexpected output simply does not apply."""
+    for hint in hints:
+        try:
+            text = hint(*args)
+        except Exception:
+            continue
+        if text:
+            return text
+    return None
+
+
+def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, names: tuple[str, ...] = ("output",),
+                 mapping: bool = False, hints: tuple[Hint, ...] = (), error_hints: tuple = (), rtol: float = 1e-6,
+                 atol: float = 1e-9) -> list:
+    """Compare ``student_fn`` with ``reference_fn`` on every case.
 
     Raises CheckFailure (an AssertionError) at the first case that differs, with
-    the first applicable hint; prints one success line when all cases pass.
+    the first applicable hint; ``error_hints`` (case, exception) -> str explain
+    exceptions the student's code raises.  Returns the warnings it emitted.
     """
     if not callable(student_fn):
         raise TypeError(f"check_{name}: argument '{name}' must be your function {name}; received "
                         f"{_kind(student_fn)}. Pass the function itself: check_{name}({name}).")
     caught: list = []
     for case in cases:
-        got = as_outputs(call_student(student_fn, name, case, caught), name, names, case)
+        try:
+            value = call_student(student_fn, name, case, caught)
+        except CheckFailure as failure:
+            hint = _first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
+            if hint:
+                raise CheckFailure(f"{failure}\nHint: {hint}") from failure.__cause__
+            raise
+        got = as_outputs(value, name, names, case, mapping)
         expected = reference_fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        expected = tuple(np.asarray(e) for e in (expected if len(names) > 1 else (expected,)))
+        expected = as_outputs(expected, "the reference", names, case, mapping)
         problem = compare(name, case, expected, got, names, rtol, atol)
         if problem:
-            hint = next((h for h in (hint(case, expected, got) for hint in hints) if h), None)
+            hint = _first_hint(hints, case, expected, got)
             raise CheckFailure(problem + (f"\nHint: {hint}" if hint else ""))
+    return caught
+
+
+def passed(name: str, n_cases: int, caught: list) -> None:
+    """Print the one success line of a check (mentioning the first warning, if any)."""
     note = ""
     if caught:
         label, text = caught[0]
         note = f" (note: it emitted {text} on case: {label}; correct, but worth avoiding)"
-    print(f"✓ {name}: all {len(cases)} cases pass{note}")
+    print(f"✓ {name}: all {n_cases} cases pass{note}")
+
+
+def run_check(student_fn, reference_fn, cases: list[Case], *, name: str, **options) -> None:
+    """verify_cases, then the success line.  ``options`` are those of verify_cases."""
+    passed(name, len(cases), verify_cases(student_fn, reference_fn, cases, name=name, **options))
+
+
+def check_gradients(name: str, loss, inputs: dict, grads: dict, tol: float = 1e-6) -> None:
+    """Compare the student's ``grads`` with central finite differences of ``loss``.
+
+    loss: callable taking the dict ``inputs`` and returning the scalar J;
+    grads: the student's dJ/d(input) for each key of ``inputs``.
+    """
+    from ..gradcheck import gradcheck
+    report = gradcheck(loss, {k: np.array(v, dtype=np.float64) for k, v in inputs.items()},
+                       {k: grads[k] for k in inputs}, tol=tol)
+    if not report.passed:
+        raise CheckFailure(f"{name} disagrees with finite differences: d{report.key}{list(report.index)} is "
+                           f"{report.analytic:.8g} by your function but {report.numeric:.8g} by "
+                           f"(J(x+h) - J(x-h)) / 2h (relative error {report.max_rel_error:.1e}).")
 
 
 def close(a, b, rtol=1e-6, atol=1e-9) -> bool:

@@ -35,9 +35,14 @@ def check_collapse_linear(collapse_linear, seed: int = 0, hidden: bool = False) 
                     break
             if reverse is not None and close(W_got, reverse):
                 return "the product is in the wrong order: layer 1 acts first, so W = W^L ... W^2 W^1."
-        if b_got.shape == expected[1].shape and close(b_got, sum(bs)):
+        if len({b.shape for b in bs}) == 1 and close(b_got, sum(bs)):
             return ("you added the biases; an earlier bias also passes through the later weights: "
                     "b = W^L(...(W^2 b^1 + b^2)...) + b^L.")
+        if len(Ws) > 2 and close(b_got, Ws[-1] @ bs[-2] + bs[-1]):
+            return ("right for 2 layers, wrong for more: update b from the accumulated b of the layers so far, "
+                    "b <- W^l b + b^l, not from the previous layer's own bias bs[l-1].")
+        if W_got.shape == expected[1].shape and b_got.shape == expected[0].shape:
+            return "return the pair in the order (W, b)."
 
     run_check(collapse_linear, ref.collapse_linear, cases, name="collapse_linear", names=("W", "b"), hints=(hint,))
 
@@ -70,5 +75,15 @@ def check_fit_affine(fit_affine, seed: int = 0, hidden: bool = False) -> None:
         if not case.kwargs["use_bias"] and b_got.shape == (1, 1) and not close(b_got, 0.0 * b_got):
             return "with use_bias=False the line must pass through the origin: b is 0 and only W is fitted."
 
-    run_check(fit_affine, ref.fit_affine, cases, name="fit_affine", names=("W", "b"), hints=(hint,),
-              rtol=1e-6, atol=1e-8)
+    def swapped(case, expected, got):
+        X, y = case.args
+        if case.kwargs["use_bias"] and X.shape[0] == 1 and close(got[0], expected[1]) and close(got[1], expected[0]):
+            return "W and b are swapped: with the row of ones appended last, the last entry of theta is b."
+
+    def lstsq_shapes(case, error):
+        if isinstance(error, np.linalg.LinAlgError) or "lstsq" in str(error) or "dimension" in str(error):
+            return ("np.linalg.lstsq(A, t) solves A theta ~ t with one row per point: A of shape (N, D+1) "
+                    "(the transpose of [X; ones]) and t = y.T of shape (N, 1); theta comes back as (D+1, 1).")
+
+    run_check(fit_affine, ref.fit_affine, cases, name="fit_affine", names=("W", "b"), hints=(hint, swapped),
+              error_hints=(lstsq_shapes,), rtol=1e-6, atol=1e-8)

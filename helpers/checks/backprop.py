@@ -1,0 +1,468 @@
+"""Checks for the exercises of 02_backprop: the loss, pooling, layers, backprop, the classifier.
+
+Every check of a backward pass also compares the student's gradient with
+central finite differences when ``hidden=True`` (the hidden tests).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import classifier as clf
+from .. import gradcheck as gc
+from .. import layers, losses, mlp, optim
+from ..activations import get_activation, sigmoid
+from .framework import Case, CheckFailure, call_student, check_gradients, close, passed, run_check, verify_cases
+
+
+# ---------------------------------------------------------------- the loss and dJ/ds
+
+def _loss_cases(rng, hidden):
+    cases = [
+        Case("s = [[2, -1, 0.5, -3]], y = [[1, 0, 1, 1]]",
+             (np.array([[2.0, -1.0, 0.5, -3.0]]), np.array([[1.0, 0.0, 1.0, 1.0]]))),
+        Case("8 random scores s (1, 8) and labels y", (rng.normal(scale=2, size=(1, 8)),
+                                                        rng.integers(0, 2, size=(1, 8)).astype(float))),
+        Case("confident scores s = [[1000, -1000, 40, -40]], y = [[1, 0, 0, 1]]",
+             (np.array([[1000.0, -1000.0, 40.0, -40.0]]), np.array([[1.0, 0.0, 0.0, 1.0]]))),
+    ]
+    if hidden:
+        N = int(rng.integers(2, 30))
+        cases += [Case("one example s = [[0.3]], y = [[0]]", (np.array([[0.3]]), np.array([[0.0]]))),
+                  Case(f"{N} random scores of scale 30", (rng.normal(scale=30, size=(1, N)),
+                                                          rng.integers(0, 2, size=(1, N)).astype(float)))]
+    return cases
+
+
+def check_binary_cross_entropy(binary_cross_entropy, seed: int = 0, hidden: bool = False) -> None:
+    """J = -mean[y log y_hat + (1-y) log(1-y_hat)] from scores s, finite for any s."""
+    cases = _loss_cases(np.random.default_rng(seed), hidden)
+
+    def hint(case, expected, got):
+        s, y = case.args
+        J = float(np.asarray(got[0]).sum())
+        y_hat = sigmoid(s)
+        with np.errstate(all="ignore"):
+            slip = np.mean(-y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
+        if not np.isfinite(J):
+            return ("log(y_hat) or log(1 - y_hat) reached log(0): sigmoid(40) rounds to exactly 1.0. Compute each "
+                    "term from the score: -[y log y_hat + (1-y) log(1-y_hat)] = log(1 + e^s) - y s, and "
+                    "log(1 + e^s) = np.logaddexp(0, s) never overflows.")
+        if np.isclose(J, slip):
+            return ("that is the slide's formula -y log y_hat + (1-y) log(1-y_hat), whose second term has the wrong "
+                    "sign: the minus applies to the whole bracket, J = -[y log y_hat + (1-y) log(1-y_hat)].")
+        if np.isclose(J, expected[0] * s.shape[1]):
+            return "you summed over the batch; the loss is the mean over the N examples."
+        if np.isclose(J, expected[0] / np.log(2)):
+            return "you used log base 2; the course uses the natural log (np.log)."
+
+    def scalar_hint(case, expected, got):
+        if np.asarray(got[0]).shape != ():
+            return "return one number, the mean over the batch (e.g. float(np.mean(...)))."
+
+    run_check(binary_cross_entropy, losses.binary_cross_entropy, cases, name="binary_cross_entropy",
+              hints=(scalar_hint, hint))
+
+
+def check_binary_cross_entropy_grad(binary_cross_entropy_grad, seed: int = 0, hidden: bool = False) -> None:
+    """dJ/ds = (sigmoid(s) - y) / N, shape (1, N)."""
+    rng = np.random.default_rng(seed)
+    cases = _loss_cases(rng, hidden)
+
+    def hint(case, expected, got):
+        s, y = case.args
+        N = s.shape[1]
+        if close(got[0], expected[0] * N):
+            return "J is a mean over the N examples, so each dJ/ds_n carries a factor 1/N."
+        if close(got[0], -expected[0]):
+            return "the sign is flipped: dJ/ds = (y_hat - y)/N, positive when the prediction is too high."
+        if close(got[0], (s - y) / N):
+            return "you used s in place of y_hat = sigmoid(s)."
+
+    name = "binary_cross_entropy_grad"
+    caught = verify_cases(binary_cross_entropy_grad, losses.binary_cross_entropy_grad, cases, name=name,
+                          hints=(hint,))
+    if hidden:
+        s, y = rng.normal(size=(1, 6)), rng.integers(0, 2, size=(1, 6)).astype(float)
+        grad = call_student(binary_cross_entropy_grad, name, Case("finite differences", (s, y)), caught)
+        check_gradients(name, lambda p: losses.binary_cross_entropy(p["s"], y), {"s": s}, {"s": grad})
+    passed(name, len(cases) + hidden, caught)
+
+
+# ---------------------------------------------------------------- average pooling
+
+def _batch(rng, V, T, N, repeat=False, pad=True):
+    """Random ids (T, N) and mask with lengths between 1 and T; with ``repeat`` words recur in sentences."""
+    ids = rng.integers(2, V, size=(T, N))
+    if repeat:
+        ids[1] = ids[0]
+    lengths = rng.integers(max(1, T // 2), T + 1, size=N) if pad else np.full(N, T)
+    lengths[0] = T
+    mask = (np.arange(T)[:, None] < lengths[None, :]).astype(float)
+    return np.where(mask > 0, ids, 0), mask
+
+
+def _pool_cases(rng, hidden):
+    D, V = 3, 9
+    settings = [("no padding, 4 sentences of 5 words", 5, 4, False, False),
+                ("padded sentences of 2 to 6 words", 6, 5, False, True),
+                ("a word repeated inside each sentence", 5, 3, True, True)]
+    if hidden:
+        settings += [(f"random batch {i}", int(rng.integers(1, 9)), int(rng.integers(1, 7)), bool(i), True)
+                     for i in range(2)]
+    cases = []
+    for label, T, N, repeat, pad in settings:
+        ids, mask = _batch(rng, V, T, N, repeat, pad)
+        cases.append(Case(f"{label} (D={D}, V={V}, ids of shape {ids.shape})", (rng.normal(size=(D, V)), ids, mask)))
+    return cases
+
+
+def _first_of_pair(fn, name, what):
+    """fn's first output, after checking that fn returns a pair (out, cache)."""
+    def first(*args):
+        out = fn(*args)
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise CheckFailure(f"{name} must return a pair {what}; received {type(out).__name__}"
+                               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+        return out[0]
+    return first
+
+
+def check_average_pool_forward(average_pool_forward, seed: int = 0, hidden: bool = False) -> None:
+    """x_n = (1/n_n) sum_t mask[t,n] E[:, ids[t,n]] -> (x (D, N), cache)."""
+    cases = _pool_cases(np.random.default_rng(seed), hidden)
+
+    def hint(case, expected, got):
+        E, ids, mask = case.args
+        vectors = E[:, ids]  # (D, T, N)
+        if close(got[0], vectors.mean(axis=1)):
+            return ("padding was averaged in: multiply by the mask and divide by the true length "
+                    "n = mask.sum(axis=0), not by T.")
+        if close(got[0], (vectors * mask).sum(axis=1) / ids.shape[0]):
+            return "divide by the true length n = mask.sum(axis=0) of each sentence, not by T."
+        if close(got[0], (vectors * mask).sum(axis=1)):
+            return "that is the sum of the word vectors; divide by the length n to get their average."
+        if got[0].shape == expected[0].shape[::-1]:
+            return "x must have one column per sentence: shape (D, N)."
+
+    run_check(_first_of_pair(average_pool_forward, "average_pool_forward", "(x, cache)"),
+              lambda *a: clf.average_pool_forward(*a)[0], cases, name="average_pool_forward", hints=(hint,))
+
+
+def check_average_pool_backward(average_pool_backward, seed: int = 0, hidden: bool = False) -> None:
+    """dE (D, V) from dx (D, N) and cache = (ids, mask, V): accumulate over repeated words."""
+    rng = np.random.default_rng(seed)
+    cases = [Case(c.label, (rng.normal(size=(c.args[0].shape[0], c.args[1].shape[1])), (c.args[1], c.args[2], 9)))
+             for c in _pool_cases(rng, hidden)]
+
+    def assigned(dx, ids, mask, V):
+        dE = np.zeros((dx.shape[0], V))
+        dE[:, ids] = dx[:, None, :] * mask / mask.sum(axis=0)  # the last write wins
+        return dE
+
+    def hint(case, expected, got):
+        dx, (ids, mask, V) = case.args
+        if close(got[0], assigned(dx, ids, mask, V)):
+            return ("the gradient into the word vectors is wrong only for words that occur more than once: "
+                    "accumulate, do not assign. dE[:, ids] = ... keeps one contribution; np.add.at adds them all.")
+        unscaled = clf.average_pool_backward(dx * mask.sum(axis=0), (ids, mask, V))
+        if close(got[0], unscaled):
+            return "each word's share is dx_n / n_n: divide by the sentence length."
+        if not close(got[0][:, 0], 0 * got[0][:, 0]) and close(got[0][:, 1:], expected[0][:, 1:]):
+            return "the padding id 0 received a gradient: padding positions have mask 0 and contribute nothing."
+
+    name = "average_pool_backward"
+    caught = verify_cases(average_pool_backward, clf.average_pool_backward, cases, name=name, hints=(hint,))
+    if hidden:
+        E = rng.normal(size=(3, 9))
+        ids, mask = _batch(rng, 9, 5, 4, repeat=True)
+        R = rng.normal(size=(3, 4))
+        dE = call_student(average_pool_backward, name, Case("finite differences", (R, (ids, mask, 9))), caught)
+        check_gradients(name, lambda p: float(np.sum(R * clf.average_pool_forward(p["E"], ids, mask)[0])),
+                        {"E": E}, {"E": dE})
+    passed(name, len(cases) + hidden, caught)
+
+
+# ---------------------------------------------------------------- affine layer
+
+def _affine_cases(rng, hidden):
+    shapes = [(3, 2, 4), (5, 3, 1), (2, 4, 3)]  # (n_in, n_out, N)
+    if hidden:
+        shapes += [tuple(int(v) for v in rng.integers(1, 7, size=3)) for _ in range(3)]
+    return [Case(f"a ({i}, {N}), W ({o}, {i}), b ({o}, 1)",
+                 (rng.normal(size=(i, N)), rng.normal(size=(o, i)), rng.normal(size=(o, 1)))) for i, o, N in shapes]
+
+
+def check_affine_forward(affine_forward, seed: int = 0, hidden: bool = False) -> None:
+    """z = W a + b -> (z (n_out, N), cache (a, W))."""
+    cases = _affine_cases(np.random.default_rng(seed), hidden)
+
+    def hint(case, expected, got):
+        a, W, b = case.args
+        if close(got[0], W @ a):
+            return "the bias is missing: z = W a + b (b has shape (n_out, 1) and broadcasts over the columns)."
+
+    run_check(_first_of_pair(affine_forward, "affine_forward", "(z, cache)"),
+              lambda *a: layers.affine_forward(*a)[0], cases, name="affine_forward", hints=(hint,))
+
+
+def check_affine_backward(affine_backward, seed: int = 0, hidden: bool = False) -> None:
+    """(da, dW, db) from dz (n_out, N) and cache = (a, W)."""
+    rng = np.random.default_rng(seed)
+    cases = [Case(c.label, (rng.normal(size=(c.args[1].shape[0], c.args[0].shape[1])), (c.args[0], c.args[1])))
+             for c in _affine_cases(rng, hidden)]
+
+    def hint(case, expected, got):
+        dz, (a, W) = case.args
+        da, dW, db = got
+        if db.shape == dz.shape and close(db, dz) and dz.shape[1] > 1:
+            return "db must have the shape of b, (n_out, 1): sum delta over the batch, dz.sum(axis=1, keepdims=True)."
+        if close(dW, expected[1]) and not close(db, expected[2]):
+            return "dW is correct but db is not: did you sum over the batch (axis=1)?"
+        if dW.shape == expected[1].shape[::-1]:
+            return "dW = dz a^T has the shape of W, (n_out, n_in)."
+        if close(dW, expected[1] / a.shape[1]):
+            return "do not divide by N here: dz already carries the 1/N of the mean loss."
+
+    name = "affine_backward"
+    caught = verify_cases(affine_backward, layers.affine_backward, cases, name=name, names=("da", "dW", "db"),
+                          hints=(hint,))
+    if hidden:
+        a, W, b = (rng.normal(size=s) for s in ((3, 4), (2, 3), (2, 1)))
+        R = rng.normal(size=(2, 4))
+        da, dW, db = call_student(affine_backward, name, Case("finite differences", (R, (a, W))), caught)
+        check_gradients(name, lambda p: float(np.sum(R * (p["W"] @ p["a"] + p["b"]))),
+                        {"a": a, "W": W, "b": b}, {"a": da, "W": dW, "b": db})
+    passed(name, len(cases) + hidden, caught)
+
+
+# ---------------------------------------------------------------- the L-layer MLP backward
+
+def _mlp_cases(rng, hidden):
+    settings = [([3, 4, 2], "tanh", "identity", 5), ([2, 5, 4, 1], "sigmoid", "sigmoid", 3),
+                ([4, 3, 3, 3, 2], "relu", "identity", 6)]
+    if hidden:
+        settings += [(list(int(v) for v in rng.integers(1, 6, size=rng.integers(2, 6))), act, out, int(rng.integers(1, 6)))
+                     for act, out in (("tanh", "tanh"), ("relu", "sigmoid"))]
+    cases = []
+    for sizes, act, out, N in settings:
+        params = mlp.init_mlp(sizes, seed=int(rng.integers(1000)))
+        for l in range(1, len(sizes)):
+            params[f"b{l}"] = rng.normal(scale=0.5, size=params[f"b{l}"].shape)
+        _, cache = mlp.mlp_forward(params, rng.normal(size=(sizes[0], N)), act, out)
+        dout = rng.normal(size=(sizes[-1], N))
+        cases.append(Case(f"layer sizes {sizes}, hidden f = {act}, output f = {out}, N = {N}", (dout, cache)))
+    return cases
+
+
+def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> None:
+    """The four equations: grads {W1, b1, ..., WL, bL} from dout = grad_{a^L} J and mlp_forward's cache."""
+    rng = np.random.default_rng(seed)
+    cases = _mlp_cases(rng, hidden)
+
+    def hint(case, expected, got):
+        dout, cache = case.args
+        L = len(cache["z"]) - 1
+        names = _mlp_names(L)
+        wrong = [n for n, e, g in zip(names, expected, got) if not close(e, g)]
+        top = max(int(n[1:]) for n in wrong)
+        _, f_grad = get_activation(cache["f"][L])
+        if top == L:
+            no_fprime = dout @ cache["a"][L - 1].T
+            if close(got[names.index(f"W{L}")], no_fprime) and cache["f"][L] != "identity":
+                return "the last layer misses f'(z^L): delta^L = grad_{a^L} J * f'(z^L) (elementwise)."
+            return ("the last layer is already wrong: delta^L = dout * f'(z^L), dJ/dW^L = delta^L (a^{L-1})^T, "
+                    "dJ/db^L = delta^L summed over the batch.")
+        correct = f"layer {L} is" if top + 1 == L else f"layers {L} to {top + 1} are"
+        return (f"{correct} correct, layer {top} is the first wrong one: check "
+                f"delta^{top} = ((W^{top + 1})^T delta^{top + 1}) * f'(z^{top}) (use z^{top}, not a^{top}).")
+
+    name = "mlp_backward"
+    caught = []
+    for case in cases:  # the number of layers differs between cases, so are the keys
+        caught += verify_cases(mlp_backward, mlp.mlp_backward, [case], name=name, mapping=True,
+                               names=_mlp_names(len(case.args[1]["z"]) - 1), hints=(hint,))
+    if hidden:
+        dout, cache = cases[1].args
+        grads = call_student(mlp_backward, name, Case("finite differences", (dout, cache)), caught)
+        X, acts = cache["a"][0], cache["f"]
+
+        def J(p):
+            return float(np.sum(dout * mlp.mlp_forward(p, X, acts[1], acts[-1])[0]))
+        check_gradients(name, J, dict(cache["params"]), grads)
+    passed(name, len(cases) + hidden, caught)
+
+
+def _mlp_names(L):
+    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
+
+
+# ---------------------------------------------------------------- numerical gradient
+
+def _fd_functions(rng):
+    A = rng.normal(size=(3, 3))
+    return [("f(x) = sum(x**2) at x of shape (3,)", lambda x: float(np.sum(x ** 2)), rng.normal(size=3)),
+            ("f(x) = sum(sin(x) * x**3) at x of shape (2, 3)", lambda x: float(np.sum(np.sin(x) * x ** 3)),
+             rng.normal(size=(2, 3))),
+            ("f(X) = log sum exp(A X) at X of shape (3, 2)", lambda x: float(np.log(np.exp(A @ x).sum())),
+             rng.normal(size=(3, 2)))]
+
+
+def check_numerical_gradient(numerical_gradient, seed: int = 0, hidden: bool = False) -> None:
+    """Central differences (f(x+h e_i) - f(x-h e_i)) / 2h for every element of x; x restored afterwards."""
+    rng = np.random.default_rng(seed)
+    functions = _fd_functions(rng)
+    if hidden:
+        B = rng.normal(size=(2, 4))
+        functions.append(("f(x) = sum(tanh(B x)) at x of shape (4, 1)",
+                          lambda x: float(np.sum(np.tanh(B @ x))), rng.normal(size=(4, 1))))
+    cases = [Case(label, (f, x)) for label, f, x in functions]
+
+    def hint(case, expected, got):
+        f, x = case.args
+        forward = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            xp = x.copy()
+            xp[i] += 1e-5
+            forward[i] = (f(xp) - f(x)) / 1e-5
+        if close(got[0], forward, rtol=1e-4):
+            return ("that looks like the one-sided difference (f(x+h) - f(x)) / h, accurate only to O(h); "
+                    "use the central difference (f(x+h) - f(x-h)) / 2h.")
+        if close(got[0], 2 * expected[0], rtol=1e-4):
+            return "divide by 2h: the two points x+h and x-h are 2h apart."
+
+    run_check(numerical_gradient, gc.numerical_gradient, cases, name="numerical_gradient", hints=(hint,),
+              rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- the classifier
+
+def _classifier_cases(rng, hidden):
+    settings = [(12, 4, 5, 6, 5), (20, 3, 2, 4, 8)]  # V, D, H, T, N
+    if hidden:
+        settings.append(tuple(int(v) for v in rng.integers(3, 9, size=5)) )
+    cases = []
+    for V, D, H, T, N in settings:
+        params = clf.init_classifier(V, D, H, seed=int(rng.integers(1000)))
+        params["b"] = rng.normal(scale=0.5, size=(H, 1))
+        ids, mask = _batch(rng, V, T, N, repeat=True)
+        cases.append(Case(f"V={V}, D={D}, H={H}, a batch of {N} padded sentences with repeated words",
+                          (params, ids, mask)))
+    return cases
+
+
+def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = False) -> None:
+    """s = u^T tanh(W x + b) with x the masked average of the word vectors -> (s (1, N), cache)."""
+    cases = _classifier_cases(np.random.default_rng(seed), hidden)
+
+    def hint(case, expected, got):
+        s = got[0]
+        if close(s, sigmoid(expected[0])):
+            return "return the score s = u^T h, not y_hat = sigmoid(s): the loss takes s."
+        if s.shape == expected[0].shape[::-1]:
+            return "s must be a row, shape (1, N): s = u^T h = u.T @ h."
+
+    run_check(_first_of_pair(classifier_forward, "classifier_forward", "(s, cache)"),
+              lambda *a: clf.classifier_forward(*a)[0], cases, name="classifier_forward", hints=(hint,))
+
+
+def check_classifier_backward(classifier_backward, classifier_forward, seed: int = 0, hidden: bool = False) -> None:
+    """Gradients {E, W, b, u} from ds and your classifier_forward's cache."""
+    rng = np.random.default_rng(seed)
+    name = "classifier_backward"
+    cases, caught = [], []
+    for c in _classifier_cases(rng, hidden):
+        params, ids, mask = c.args
+        s, cache = call_student(lambda *a: classifier_forward(*a), "classifier_forward", c, caught)
+        if not close(s, clf.classifier_forward(params, ids, mask)[0]):
+            raise CheckFailure("classifier_forward does not give the right scores yet, and classifier_backward "
+                               "uses its cache: fix classifier_forward first (run check_classifier_forward).")
+        ds = rng.normal(size=(1, ids.shape[1])) / ids.shape[1]
+        cases.append(Case(c.label, (params, ids, mask, ds, cache)))
+
+    def student(params, ids, mask, ds, cache):
+        return classifier_backward(ds, cache)
+
+    def reference(params, ids, mask, ds, cache):
+        return clf.classifier_backward(ds, clf.classifier_forward(params, ids, mask)[1])
+
+    def hint(case, expected, got):
+        params, ids, mask, ds, _ = case.args
+        g = dict(zip(clf.KEYS, got))
+        e = dict(zip(clf.KEYS, expected))
+        x = clf.average_pool_forward(params["E"], ids, mask)[0]
+        z = params["W"] @ x + params["b"]
+        chain = "dJ/dW = dJ/dy_hat * dy_hat/ds * ds/dh * dh/dz * dz/dW: "
+        if close(g["W"], (params["u"] @ ds) @ x.T):
+            return chain + "the factor dh/dz = f'(z) is missing (delta = (u ds) * f'(z), elementwise)."
+        if g["W"].shape == e["W"].shape and close(g["W"], (ds * (1 - np.tanh(z) ** 2)) @ x.T):
+            return chain + "the factor ds/dh = u is missing (dJ/dh = u ds, shape (H, N))."
+        if not close(g["u"], e["u"]) and close(g["u"], np.tanh(z) @ ds.T * ids.shape[1]):
+            return "du = h ds^T: ds already carries the 1/N of the mean; do not multiply or divide by N again."
+        if close(g["W"], e["W"]) and not close(g["b"], e["b"]):
+            return "dW is correct but db is not: did you sum delta over the batch?"
+        if all(close(g[k], e[k]) for k in "Wbu") and not close(g["E"], e["E"]):
+            return ("dW, db, du are right; dE is not. The gradient into the word vectors goes through the average: "
+                    "each occurrence of a word adds dx_n / n_n to its column, and repeated words must accumulate "
+                    "(np.add.at), not be assigned.")
+
+    caught += verify_cases(student, reference, cases, name=name, names=clf.KEYS, mapping=True, hints=(hint,))
+    if hidden:
+        params, ids, mask, _, _ = cases[0].args
+        y = rng.integers(0, 2, size=(1, ids.shape[1])).astype(float)
+        s, cache = classifier_forward(params, ids, mask)
+        grads = call_student(classifier_backward, name,
+                             Case("finite differences", (losses.binary_cross_entropy_grad(s, y), cache)), caught)
+        check_gradients(name, lambda p: losses.binary_cross_entropy(clf.classifier_forward(p, ids, mask)[0], y),
+                        dict(params), grads)
+    passed(name, len(cases) + hidden, caught)
+
+
+# ---------------------------------------------------------------- SGD and training
+
+def check_sgd_step(sgd_step, seed: int = 0, hidden: bool = False) -> None:
+    """theta_new = theta - lr * grad for every key; params not modified."""
+    rng = np.random.default_rng(seed)
+    keys = [("W", "b"), ("E", "W", "b", "u")] + ([("W1", "b1", "W2", "b2")] if hidden else [])
+    cases = []
+    for ks in keys:
+        params = {k: rng.normal(size=tuple(rng.integers(1, 5, size=2))) for k in ks}
+        grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
+        cases.append(Case(f"parameters {list(ks)}, lr = 0.1", (params, grads, 0.1)))
+
+    def hint(case, expected, got):
+        params, grads, lr = case.args
+        if all(close(g, p + lr * grads[k]) for g, (k, p) in zip(got, params.items())):
+            return "you stepped up the gradient; gradient descent subtracts: theta - alpha * grad."
+
+    caught = []
+    for case in cases:
+        caught += verify_cases(sgd_step, optim.sgd_step, [case], name="sgd_step", mapping=True,
+                               names=tuple(case.args[0]), hints=(hint,))
+    passed("sgd_step", len(cases), caught)
+
+
+TARGET_DEV_ACCURACY = 0.85
+
+
+def check_train_classifier(train_classifier, data, seed: int = 0, hidden: bool = False, **schedule) -> None:
+    """train_classifier(params, data, **schedule) -> (params, history) reaching the target dev accuracy."""
+    name = "train_classifier"
+    params = clf.init_classifier(len(data.vocab), seed=seed)
+    case = Case(f"training from init_classifier(V={len(data.vocab)}, seed={seed}) with {schedule or 'defaults'}",
+                (params, data), schedule)
+    out = call_student(train_classifier, name, case, [])
+    if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[0], dict):
+        raise CheckFailure(f"{name} must return (params, history); received {type(out).__name__}")
+    trained, history = out
+    missing = [k for k in clf.KEYS if k not in trained]
+    if missing:
+        raise CheckFailure(f"the params returned by {name} lack the keys {missing}")
+    if all(np.array_equal(trained[k], params[k]) for k in clf.KEYS):
+        raise CheckFailure(f"{name} returned the initial parameters unchanged: keep the result of sgd_step "
+                           f"(params = sgd_step(params, grads, lr)).")
+    dev = clf.accuracy(trained, data.dev)
+    if dev < TARGET_DEV_ACCURACY:
+        raise CheckFailure(f"the trained classifier reaches a dev accuracy of {dev:.1%}; the target is "
+                           f"{TARGET_DEV_ACCURACY:.0%}. Check that every minibatch takes one step on its own "
+                           f"gradient, that the data are shuffled each epoch, and the learning rate.")
+    print(f"✓ {name}: dev accuracy {dev:.1%} (target {TARGET_DEV_ACCURACY:.0%})")
