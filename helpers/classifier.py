@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import sigmoid
-from .layers import dense_backward, dense_forward
+from .activations import get_activation, sigmoid
+from .layers import affine_backward, affine_forward
 from .validate import as_float_array, require_keys, require_shape
 
 KEYS = ("E", "W", "b", "u")
@@ -70,25 +70,32 @@ def average_pool_backward(dx, cache):
 
 
 def classifier_forward(params, ids, mask, activation="tanh"):
-    """Scores s = u^T f(W x + b) for a batch.  ids, mask: (T, N) -> s: (1, N), cache."""
+    """Scores s = u^T f(W x + b) for a batch.  ids, mask: (T, N) -> s: (1, N), cache.
+
+    cache = (pool_cache, affine_cache, z, h, u): the caches of average_pool_forward
+    and affine_forward, the pre-activation z = W x + b (H, N), h = f(z) (H, N), and u (H, 1).
+    """
     require_keys(params, KEYS, "params", "classifier_forward")
+    f, _ = get_activation(activation)
     x, pool_cache = average_pool_forward(params["E"], ids, mask)
-    h, dense_cache = dense_forward(x, params["W"], params["b"], activation)
+    z, affine_cache = affine_forward(x, params["W"], params["b"])
     u = as_float_array(params["u"], "params['u']", "classifier_forward", ndim=2)
-    require_shape(u, (h.shape[0], 1), "params['u']", "classifier_forward")
-    return u.T @ h, (pool_cache, dense_cache, h, u)
+    require_shape(u, (z.shape[0], 1), "params['u']", "classifier_forward")
+    h = f(z)
+    return u.T @ h, (pool_cache, affine_cache, z, h, u)
 
 
-def classifier_backward(ds, cache):
+def classifier_backward(ds, cache, activation="tanh"):
     """Gradients of J from ds = dJ/ds: (1, N) -> dict with keys E, W, b, u (shapes of the parameters).
 
-    The chain rule, factor by factor:  du = h ds^T;  dh = u ds;  dense layer:
-    delta = dh * f'(z), dW = delta x^T, db = sum of delta, dx = W^T delta;  dE from dx by average_pool_backward.
+    The chain rule, factor by factor:  du = h ds^T;  dh = u ds;  dz = dh * f'(z);
+    (dx, dW, db) = affine_backward(dz);  dE = average_pool_backward(dx).
     """
-    pool_cache, dense_cache, h, u = cache
+    pool_cache, affine_cache, z, h, u = cache
     ds = as_float_array(ds, "ds", "classifier_backward", ndim=2)
     require_shape(ds, (1, h.shape[1]), "ds", "classifier_backward")
-    dx, dW, db = dense_backward(u @ ds, dense_cache)
+    _, f_grad = get_activation(activation)
+    dx, dW, db = affine_backward((u @ ds) * f_grad(z), affine_cache)
     return {"E": average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 
@@ -119,7 +126,7 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
         for batch in np.array_split(rng.permutation(len(train)), max(1, len(train) // batch_size)):
             s, cache = classifier_forward(params, train.ids[:, batch], train.mask[:, batch], activation)
             J, ds = bce_with_logits(s, train.y[:, batch])
-            params = sgd_step(params, classifier_backward(ds, cache), lr)
+            params = sgd_step(params, classifier_backward(ds, cache, activation), lr)
             losses.append(J)
         history["loss"].append(float(np.mean(losses)))
         history["train_acc"].append(accuracy(params, train, activation))

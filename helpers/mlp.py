@@ -24,15 +24,20 @@ from .losses import bce_with_logits, mse
 from .validate import as_float_array, require_keys, require_shape
 
 
-def init_mlp(sizes, seed=0):
-    """Parameters for layer sizes [n_0, n_1, ..., n_L]: W^l ~ N(0, 1/n_{l-1}), b^l = 0."""
+def init_mlp(sizes, seed=0, gain=1.0):
+    """Parameters for layer sizes [n_0, n_1, ..., n_L]: W^l ~ N(0, gain^2 / n_{l-1}), b^l = 0.
+
+    gain = 1 keeps the variance of a linear (or tanh, near 0) layer's output equal to
+    its input's; ReLU zeroes half of its inputs, and gain = sqrt(2) (He et al. 2015)
+    makes up for it.
+    """
     if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
             or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes)):
         raise ValueError(f"init_mlp: argument 'sizes' must list at least two positive layer sizes; received {sizes}")
     rng = np.random.default_rng(seed)
     params = {}
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{l}"] = rng.normal(scale=1.0 / np.sqrt(n_in), size=(n_out, n_in))
+        params[f"W{l}"] = rng.normal(scale=gain / np.sqrt(n_in), size=(n_out, n_in))
         params[f"b{l}"] = np.zeros((n_out, 1))
     return params
 

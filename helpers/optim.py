@@ -1,6 +1,9 @@
 """Gradient descent (梯度下降): theta_new = theta_old - alpha * dJ/dtheta."""
 from __future__ import annotations
 
+import math
+import numbers
+
 from .validate import as_float_array, require_keys
 
 
@@ -11,8 +14,9 @@ def sgd_step(params, grads, lr):
     lr: the learning rate alpha > 0.  The arrays of ``params`` are not modified.
     """
     require_keys(grads, list(params), "grads", "sgd_step")
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
-        raise ValueError(f"sgd_step: argument 'lr' must be a positive number; received {lr!r}")
+    # any real scalar (np.float32(0.1) too), but not a bool, nan or inf, which would silently ruin params
+    if not isinstance(lr, numbers.Real) or isinstance(lr, bool) or not 0 < lr < math.inf:
+        raise ValueError(f"sgd_step: argument 'lr' must be a positive finite number; received {lr!r}")
     new = {}
     for key, value in params.items():
         grad = as_float_array(grads[key], f"grads[{key!r}]", "sgd_step")

@@ -122,3 +122,67 @@ def plot_scale_shift(activation="sigmoid", ws=(0.5, 1, 2, 5), bs=(-4, -2, 0, 2, 
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_training(history, title=None):
+    """Loss and accuracy per epoch.  history: dict with lists "loss", "train_acc", "dev_acc"."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    left.plot(epochs, history["loss"], "o-", label="training loss J")
+    left.set_ylabel("binary cross-entropy")
+    right.plot(epochs, history["train_acc"], "o-", label="train")
+    right.plot(epochs, history["dev_acc"], "s-", label="dev")
+    right.set_ylabel("accuracy")
+    for ax in (left, right):
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_word_scores(words, scores, k=12):
+    """The k most negative and k most positive words by their score (one bar each)."""
+    order = np.argsort(scores)
+    picked = np.concatenate([order[:k], order[-k:]])
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(picked) + 1))
+    values = np.asarray(scores)[picked]
+    ax.barh(np.arange(len(picked)), values, color=np.where(values > 0, "tab:red", "tab:blue"))
+    ax.set_yticks(np.arange(len(picked)), [words[i] for i in picked], fontsize=9)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("score s of the word alone (its vector as the whole sentence)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_by_kind(results, kinds):
+    """Grouped bars: results maps a model's name to {kind: accuracy}."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    width = 0.8 / len(results)
+    for i, (model, accuracies) in enumerate(results.items()):
+        x = np.arange(len(kinds)) + (i - (len(results) - 1) / 2) * width
+        bars = ax.bar(x, [accuracies[k] for k in kinds], width, label=model)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.axhline(0.5, color="k", ls="--", lw=1, label="chance")
+    ax.set_xticks(np.arange(len(kinds)), kinds)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("dev accuracy")
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norms(norms):
+    """||dJ/dW^l|| against the layer l, log scale.  norms: dict label -> array of L norms (layer 1 first)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for label, values in norms.items():
+        ax.semilogy(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
+    ax.set_xlabel("layer l (1 = next to the input)")
+    ax.set_ylabel("||dJ/dW^l||")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig

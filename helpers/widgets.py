@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .activations import ACTIVATIONS, get_activation
+from .losses import bce_with_logits, binary_cross_entropy
 
 
 YLIM = {"sigmoid": (-0.1, 1.15), "tanh": (-1.15, 1.15), "relu": (-0.5, 6.0)}
@@ -42,4 +43,53 @@ def activation_explorer(xmax=6.0):
                                     description="f"),
         w=widgets.FloatSlider(value=2.0, min=-5.0, max=5.0, step=0.1, description="w (scale)"),
         b=widgets.FloatSlider(value=-2.0, min=-5.0, max=5.0, step=0.1, description="b (shift)"),
+    )
+
+
+def descend(x, y, theta, lr, steps):
+    """Gradient descent on J(w, b) = binary_cross_entropy(w x + b, y).
+
+    x, y: (1, N);  theta: (w, b) to start from.  Returns the path, shape (steps + 1, 2),
+    and the loss at each point, shape (steps + 1,).
+    """
+    path, losses = [np.array(theta, dtype=float)], []
+    for _ in range(steps + 1):
+        w, b = path[-1]
+        J, ds = bce_with_logits(w * x + b, y)
+        losses.append(J)
+        path.append(path[-1] - lr * np.array([np.sum(ds * x), np.sum(ds)]))  # dJ/dw = sum ds x, dJ/db = sum ds
+    return np.array(path[:-1]), np.array(losses)
+
+
+def gradient_descent_explorer(x, y, start=(-3.0, 3.0), extent=((-4.0, 8.0), (-4.0, 6.0))):
+    """Sliders for the learning rate and the number of steps of gradient descent on the
+    two parameters (w, b) of y_hat = sigmoid(w x + b): the path on the loss surface, and the loss curve."""
+    ws, bs = np.linspace(*extent[0], 60), np.linspace(*extent[1], 50)
+    surface = np.array([[binary_cross_entropy(w * x + b, y) for w in ws] for b in bs])
+
+    def draw(lr, steps):
+        path, losses = descend(x, y, start, lr, steps)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+        left.contourf(ws, bs, np.log(surface), levels=30, cmap="viridis")
+        left.plot(path[:, 0], path[:, 1], "o-", color="white", ms=2.5, lw=1)
+        left.plot(*path[-1], "*", color="tab:red", ms=12)
+        left.set_xlim(*extent[0])
+        left.set_ylim(*extent[1])
+        left.set_xlabel("w")
+        left.set_ylabel("b")
+        left.set_title("path of (w, b) on log J(w, b)")
+        right.plot(losses)
+        right.set_yscale("log")
+        right.set_xlabel("step")
+        right.set_ylabel("J")
+        right.set_title(f"after {steps} steps: J = {losses[-1]:.4f}")
+        right.grid(alpha=0.3, which="both")
+        fig.tight_layout()
+        plt.show()
+        plt.close(fig)
+
+    return widgets.interactive(
+        draw,
+        lr=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1.5, step=0.1, description="α (lr)"),
+        steps=widgets.IntSlider(value=30, min=1, max=200, description="steps"),
     )

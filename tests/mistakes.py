@@ -12,4 +12,31 @@ MISTAKES = {
             False,
         ),
     },
+    "02_backprop": {
+        "pool_backward_assigns": (
+            "average_pool_backward",
+            "def average_pool_backward(dx, cache):\n"
+            "    ids, mask, V = cache\n"
+            "    dE = np.zeros((dx.shape[0], V))\n"
+            "    dE[:, ids] = dx[:, None, :] * mask / mask.sum(axis=0)\n"
+            "    return dE\n",
+            True,
+        ),
+        "forward_returns_probability": (
+            "classifier_forward",
+            "def classifier_forward(params, ids, mask):\n"
+            "    x, pool_cache = average_pool_forward(params['E'], ids, mask)\n"
+            "    z, affine_cache = affine_forward(x, params['W'], params['b'])\n"
+            "    h = np.tanh(z)\n"
+            "    return sigmoid(params['u'].T @ h), (pool_cache, affine_cache, z, h, params['u'])\n",
+            True,
+        ),
+        "bce_slide_sign": (
+            "binary_cross_entropy",
+            "def binary_cross_entropy(s, y):\n"
+            "    y_hat = sigmoid(s)\n"
+            "    return float(np.mean(-y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))\n",
+            True,
+        ),
+    },
 }

@@ -11,7 +11,8 @@ from .. import classifier as clf
 from .. import gradcheck as gc
 from .. import layers, losses, mlp, optim
 from ..activations import get_activation, sigmoid
-from .framework import Case, CheckFailure, call_student, check_gradients, close, passed, run_check, verify_cases
+from .framework import (Case, CheckFailure, call_student, check_gradients, close, passed, run_check, using_reference,
+                        verify_cases)
 
 
 # ---------------------------------------------------------------- the loss and dJ/ds
@@ -351,7 +352,10 @@ def _classifier_cases(rng, hidden):
 
 
 def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = False) -> None:
-    """s = u^T tanh(W x + b) with x the masked average of the word vectors -> (s (1, N), cache)."""
+    """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), (pool_cache, affine_cache, z, h, u)).
+
+    While it runs, average_pool_forward and affine_forward are the reference ones.
+    """
     cases = _classifier_cases(np.random.default_rng(seed), hidden)
 
     def hint(case, expected, got):
@@ -361,59 +365,72 @@ def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = F
         if s.shape == expected[0].shape[::-1]:
             return "s must be a row, shape (1, N): s = u^T h = u.T @ h."
 
-    run_check(_first_of_pair(classifier_forward, "classifier_forward", "(s, cache)"),
-              lambda *a: clf.classifier_forward(*a)[0], cases, name="classifier_forward", hints=(hint,))
+    def cache_parts(*args):
+        """(x, z, h) from the cache, checked against the documented format."""
+        out = classifier_forward(*args)
+        cache = out[1] if isinstance(out, tuple) and len(out) == 2 else None
+        if not isinstance(cache, tuple) or len(cache) != 5:
+            raise CheckFailure("classifier_forward's cache must be the 5-tuple (pool_cache, affine_cache, z, h, u); "
+                               f"received {type(cache).__name__}"
+                               + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""))
+        return cache[1][0], cache[2], cache[3]
+
+    with using_reference(classifier_forward, average_pool_forward=clf.average_pool_forward,
+                         affine_forward=layers.affine_forward):
+        caught = verify_cases(_first_of_pair(classifier_forward, "classifier_forward", "(s, cache)"), lambda *a: clf.classifier_forward(*a)[0], cases,
+                              name="classifier_forward", hints=(hint,))
+        caught += verify_cases(cache_parts, lambda *a: _reference_cache_parts(*a), cases, name="classifier_forward",
+                               names=("x in the affine cache", "z", "h"))
+    passed("classifier_forward", len(cases), caught)
 
 
-def check_classifier_backward(classifier_backward, classifier_forward, seed: int = 0, hidden: bool = False) -> None:
-    """Gradients {E, W, b, u} from ds and your classifier_forward's cache."""
+def _reference_cache_parts(params, ids, mask):
+    _, (_, (x, _), z, h, _) = clf.classifier_forward(params, ids, mask)
+    return x, z, h
+
+
+def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool = False) -> None:
+    """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u) of classifier_forward.
+
+    The cache comes from the reference classifier_forward; while the check runs,
+    affine_backward and average_pool_backward are the reference ones.
+    """
     rng = np.random.default_rng(seed)
     name = "classifier_backward"
-    cases, caught = [], []
+    cases = []
     for c in _classifier_cases(rng, hidden):
         params, ids, mask = c.args
-        s, cache = call_student(lambda *a: classifier_forward(*a), "classifier_forward", c, caught)
-        if not close(s, clf.classifier_forward(params, ids, mask)[0]):
-            raise CheckFailure("classifier_forward does not give the right scores yet, and classifier_backward "
-                               "uses its cache: fix classifier_forward first (run check_classifier_forward).")
         ds = rng.normal(size=(1, ids.shape[1])) / ids.shape[1]
-        cases.append(Case(c.label, (params, ids, mask, ds, cache)))
-
-    def student(params, ids, mask, ds, cache):
-        return classifier_backward(ds, cache)
-
-    def reference(params, ids, mask, ds, cache):
-        return clf.classifier_backward(ds, clf.classifier_forward(params, ids, mask)[1])
+        cases.append(Case(c.label, (ds, clf.classifier_forward(params, ids, mask)[1])))
 
     def hint(case, expected, got):
-        params, ids, mask, ds, _ = case.args
+        ds, (pool_cache, (x, W), z, h, u) = case.args
         g = dict(zip(clf.KEYS, got))
         e = dict(zip(clf.KEYS, expected))
-        x = clf.average_pool_forward(params["E"], ids, mask)[0]
-        z = params["W"] @ x + params["b"]
         chain = "dJ/dW = dJ/dy_hat * dy_hat/ds * ds/dh * dh/dz * dz/dW: "
-        if close(g["W"], (params["u"] @ ds) @ x.T):
-            return chain + "the factor dh/dz = f'(z) is missing (delta = (u ds) * f'(z), elementwise)."
+        if close(g["W"], (u @ ds) @ x.T):
+            return chain + "the factor dh/dz = f'(z) is missing (dz = (u ds) * (1 - tanh(z)**2), elementwise)."
         if g["W"].shape == e["W"].shape and close(g["W"], (ds * (1 - np.tanh(z) ** 2)) @ x.T):
             return chain + "the factor ds/dh = u is missing (dJ/dh = u ds, shape (H, N))."
-        if not close(g["u"], e["u"]) and close(g["u"], np.tanh(z) @ ds.T * ids.shape[1]):
+        if close(g["W"], ((u @ ds) * (1 - h)) @ x.T) or close(g["W"], ((u @ ds) * (1 - z ** 2)) @ x.T):
+            return chain + "dh/dz = tanh'(z) = 1 - tanh(z)**2 = 1 - h**2."
+        if not close(g["u"], e["u"]) and close(g["u"], h @ ds.T * ds.shape[1]):
             return "du = h ds^T: ds already carries the 1/N of the mean; do not multiply or divide by N again."
         if close(g["W"], e["W"]) and not close(g["b"], e["b"]):
             return "dW is correct but db is not: did you sum delta over the batch?"
-        if all(close(g[k], e[k]) for k in "Wbu") and not close(g["E"], e["E"]):
-            return ("dW, db, du are right; dE is not. The gradient into the word vectors goes through the average: "
-                    "each occurrence of a word adds dx_n / n_n to its column, and repeated words must accumulate "
-                    "(np.add.at), not be assigned.")
 
-    caught += verify_cases(student, reference, cases, name=name, names=clf.KEYS, mapping=True, hints=(hint,))
-    if hidden:
-        params, ids, mask, _, _ = cases[0].args
-        y = rng.integers(0, 2, size=(1, ids.shape[1])).astype(float)
-        s, cache = classifier_forward(params, ids, mask)
-        grads = call_student(classifier_backward, name,
-                             Case("finite differences", (losses.binary_cross_entropy_grad(s, y), cache)), caught)
-        check_gradients(name, lambda p: losses.binary_cross_entropy(clf.classifier_forward(p, ids, mask)[0], y),
-                        dict(params), grads)
+    with using_reference(classifier_backward, affine_backward=layers.affine_backward,
+                         average_pool_backward=clf.average_pool_backward):
+        caught = verify_cases(classifier_backward, clf.classifier_backward, cases, name=name, names=clf.KEYS,
+                              mapping=True, hints=(hint,))
+        if hidden:
+            params, ids, mask = _classifier_cases(rng, False)[0].args
+            y = rng.integers(0, 2, size=(1, ids.shape[1])).astype(float)
+            s, cache = clf.classifier_forward(params, ids, mask)
+            grads = call_student(classifier_backward, name,
+                                 Case("finite differences", (losses.binary_cross_entropy_grad(s, y), cache)), caught)
+            check_gradients(name, lambda p: losses.binary_cross_entropy(clf.classifier_forward(p, ids, mask)[0], y),
+                            dict(params), grads)
     passed(name, len(cases) + hidden, caught)
 
 
@@ -445,12 +462,19 @@ TARGET_DEV_ACCURACY = 0.85
 
 
 def check_train_classifier(train_classifier, data, seed: int = 0, hidden: bool = False, **schedule) -> None:
-    """train_classifier(params, data, **schedule) -> (params, history) reaching the target dev accuracy."""
+    """train_classifier(params, data, **schedule) -> (params, history) reaching the target dev accuracy.
+
+    While it runs, the functions of the earlier exercises it calls are the reference ones.
+    """
     name = "train_classifier"
     params = clf.init_classifier(len(data.vocab), seed=seed)
     case = Case(f"training from init_classifier(V={len(data.vocab)}, seed={seed}) with {schedule or 'defaults'}",
                 (params, data), schedule)
-    out = call_student(train_classifier, name, case, [])
+    with using_reference(train_classifier, classifier_forward=clf.classifier_forward,
+                         classifier_backward=clf.classifier_backward, sgd_step=optim.sgd_step,
+                         binary_cross_entropy=losses.binary_cross_entropy,
+                         binary_cross_entropy_grad=losses.binary_cross_entropy_grad):
+        out = call_student(train_classifier, name, case, [])
     if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[0], dict):
         raise CheckFailure(f"{name} must return (params, history); received {type(out).__name__}")
     trained, history = out

@@ -12,6 +12,7 @@ the one success line that is printed when every case passes.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from dataclasses import dataclass, field
@@ -291,3 +292,23 @@ def close(a, b, rtol=1e-6, atol=1e-9) -> bool:
     """Whether two arrays have the same shape and values (used by hints)."""
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
+
+
+@contextlib.contextmanager
+def using_reference(fn, **references):
+    """While the block runs, the functions ``fn`` calls by these names are the reference ones.
+
+    A check of an exercise that builds on earlier exercises (classifier_backward
+    calls your affine_backward) then tests that exercise alone: a mistake in an
+    earlier exercise is counted once, by its own check.  Only names that fn's
+    notebook defines are replaced, and they are restored afterwards.
+    """
+    namespace = getattr(fn, "__globals__", None)
+    replaced = {k: namespace[k] for k in references if namespace is not None and k in namespace}
+    try:
+        for k in replaced:
+            namespace[k] = references[k]
+        yield
+    finally:
+        for k, v in replaced.items():
+            namespace[k] = v
