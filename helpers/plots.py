@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from .activations import get_activation
 from .validate import as_float_array, require_shape
@@ -181,6 +182,7 @@ def plot_gradient_norms(norms):
     for label, values in norms.items():
         ax.semilogy(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
     ax.set_xlabel("layer l (1 = next to the input)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("||dJ/dW^l||")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=9)
