@@ -129,3 +129,79 @@ def test_activation_explorer_redraws_with_new_values(drawn):
     np.testing.assert_allclose(y, A.relu(0.0 * x - 1.0))
     assert lines[0].get_label() == "relu(x)" and "x = " not in " ".join(line.get_label() for line in lines)
     assert w.kwargs == {"activation": "relu", "w": 0.0, "b": -1.0}
+
+
+# ---------------------------------------------------------------- plots and widgets of 02_backprop
+
+
+def test_plot_training_draws_every_curve():
+    history = {"loss": [0.7, 0.5, 0.3], "train_acc": [0.6, 0.8, 0.9], "dev_acc": [0.55, 0.75, 0.85]}
+    fig = plots.plot_training(history, title="t")
+    assert len(fig.axes) == 2
+    loss_line, = fig.axes[0].lines
+    np.testing.assert_array_equal(loss_line.get_ydata(), history["loss"])
+    assert [list(l.get_ydata()) for l in fig.axes[1].lines] == [history["train_acc"], history["dev_acc"]]
+
+
+def test_plot_word_scores_shows_the_extremes_in_order():
+    words = [f"w{i}" for i in range(10)]
+    scores = np.array([0.5, -3.0, 2.0, 0.1, -1.0, 4.0, -0.2, 0.0, 1.0, -2.0])
+    fig = plots.plot_word_scores(words, scores, k=2)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["w1", "w9", "w2", "w5"]  # two most negative, then two most positive, ascending
+    widths = [p.get_width() for p in fig.axes[0].patches]
+    assert widths == [-3.0, -2.0, 2.0, 4.0]
+
+
+def test_plot_accuracy_by_kind_one_bar_per_model_and_kind():
+    results = {"a": {"x": 0.9, "y": 0.5}, "b": {"x": 0.8, "y": 0.6}}
+    fig = plots.plot_accuracy_by_kind(results, ["x", "y"])
+    heights = sorted(p.get_height() for p in fig.axes[0].patches)
+    assert heights == [0.5, 0.6, 0.8, 0.9]
+
+
+def test_plot_gradient_norms_log_scale():
+    fig = plots.plot_gradient_norms({"s": [1e-6, 1e-3, 1.0], "r": [1.0, 1.0, 1.0]})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
+
+
+def _logistic_1d():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(2, 1, 30), rng.normal(0, 1, 30)])[None, :]
+    y = np.concatenate([np.ones(30), np.zeros(30)])[None, :]
+    return x, y
+
+
+def test_descend_follows_the_gradient_and_lowers_the_loss():
+    x, y = _logistic_1d()
+    path, losses = widgets.descend(x, y, (-3.0, 3.0), lr=1.0, steps=50)
+    assert path.shape == (51, 2) and losses.shape == (51,)
+    np.testing.assert_array_equal(path[0], [-3.0, 3.0])
+    assert losses[-1] < 0.5 * losses[0] and np.all(np.diff(losses) <= 1e-12)
+    # one step by hand: J(w, b) = mean(log(1 + e^s) - y s), s = w x + b
+    w, b = path[0]
+    y_hat = 1 / (1 + np.exp(-(w * x + b)))
+    grad = np.array([np.mean((y_hat - y) * x), np.mean(y_hat - y)])
+    np.testing.assert_allclose(path[1], path[0] - 1.0 * grad)
+
+
+def test_descend_with_a_huge_learning_rate_does_not_settle():
+    x, y = _logistic_1d()
+    _, slow = widgets.descend(x, y, (-3.0, 3.0), lr=2.0, steps=60)
+    _, wild = widgets.descend(x, y, (-3.0, 3.0), lr=25.0, steps=60)
+    assert np.any(np.diff(wild) > 0) and wild[-1] > slow[-1]
+
+
+def test_gradient_descent_explorer_redraws(monkeypatch):
+    shown = []
+    monkeypatch.setattr(widgets.plt, "show", lambda: shown.append(plt.gcf()))
+    x, y = _logistic_1d()
+    w = widgets.gradient_descent_explorer(x, y)
+    controls = {c.description: c for c in w.children if getattr(c, "description", "")}
+    assert set(controls) == {"α (lr)", "steps"}
+    controls["steps"].value = 5
+    left, right = shown[-1].axes[:2]
+    assert len(left.lines[0].get_xdata()) == 6  # the path: start + 5 steps
+    assert right.get_title().startswith("after 5 steps")
