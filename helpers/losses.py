@@ -56,3 +56,29 @@ def mse(y_hat, y):
     require_shape(y, y_hat.shape, "y", "mse")
     N = y_hat.shape[1]
     return float(0.5 * np.sum((y_hat - y) ** 2) / N), (y_hat - y) / N
+
+
+def softmax_cross_entropy(scores, targets):
+    """Cross-entropy of softmax(scores) against target classes, a mean over the batch.
+
+        J = -(1/N) sum_n log softmax(scores[:, n])[targets[n]]
+        dJ/dscores = (softmax(scores) - onehot(targets)) / N
+
+    scores: (C, N) logits, one column per example;  targets: (N,) int class ids.
+    Returns J (float) and dJ/dscores (C, N).  Stable for logits of any size (log-softmax).
+    """
+    from .activations import log_softmax
+    scores = as_float_array(scores, "scores", "softmax_cross_entropy", ndim=2)
+    targets = np.asarray(targets)
+    if targets.shape != (scores.shape[1],) or not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(f"softmax_cross_entropy: argument 'targets' must be {scores.shape[1]} integer class ids, "
+                         f"shape ({scores.shape[1]},); received {targets.dtype} array of shape {targets.shape}")
+    if targets.size and (targets.min() < 0 or targets.max() >= scores.shape[0]):
+        raise ValueError(f"softmax_cross_entropy: argument 'targets' must hold ids in [0, {scores.shape[0]}); "
+                         f"received ids from {targets.min()} to {targets.max()}")
+    N = scores.shape[1]
+    log_p = log_softmax(scores)
+    J = float(-np.mean(log_p[targets, np.arange(N)]))
+    grad = np.exp(log_p)
+    grad[targets, np.arange(N)] -= 1.0
+    return J, grad / N

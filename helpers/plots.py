@@ -188,3 +188,38 @@ def plot_gradient_norms(norms):
     ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_sparsity_and_storage(ns, unseen, distinct, neural_parameters):
+    """Left: the share of test n-grams never seen in training, per n.  Right: the number of distinct
+    training n-grams per n (each stored with a count) against the parameter count of the neural LM."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.bar(ns, unseen, color="tab:red")
+    left.bar_label(left.containers[0], labels=[f"{u:.0%}" for u in unseen], fontsize=9)
+    left.set_ylim(0, 1.05)
+    left.set_xlabel("n")
+    left.set_ylabel("share of test n-grams unseen in training")
+    right.plot(ns, distinct, "o-", label="distinct n-grams in training (table entries)")
+    right.axhline(neural_parameters, color="tab:green", ls="--", label="window neural LM: parameters")
+    right.set_yscale("log")
+    right.set_xlabel("n")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.set_xticks(ns)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_next_word(distributions, vocab, k=10):
+    """Side-by-side bars of the k most probable next words of each model.  distributions: name -> (V,)."""
+    fig, axes = plt.subplots(1, len(distributions), figsize=(4.6 * len(distributions), 3.4), squeeze=False)
+    for ax, (name, p) in zip(axes[0], distributions.items()):
+        top = np.argsort(-p)[:k][::-1]
+        ax.barh(np.arange(k), p[top], color="tab:blue")
+        ax.set_yticks(np.arange(k), [vocab[i] for i in top], fontsize=9)
+        ax.set_xlabel("P(next word)")
+        ax.set_title(name, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -93,3 +93,24 @@ def gradient_descent_explorer(x, y, start=(-3.0, 3.0), extent=((-4.0, 8.0), (-4.
         lr=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1.5, step=0.1, description="α (lr)"),
         steps=widgets.IntSlider(value=30, min=1, max=200, description="steps"),
     )
+
+
+def next_word_explorer(corpus, distributions, examples, k=10):
+    """Type a context, or pick one, and see the next-word distributions of several models side by side.
+
+    distributions: name -> function(context ids (m,)) -> (V,) probabilities;  examples: contexts to pick from.
+    """
+    from .plots import plot_next_word
+
+    def draw(context):
+        ids = corpus.encode(context)
+        unknown = [w for w, i in zip(context.lower().split(), ids) if i == 0]
+        plot_next_word({name: f(ids) for name, f in distributions.items()}, corpus.vocab, k)
+        if unknown:
+            plt.gcf().suptitle(f"not in the vocabulary (read as <unk>): {', '.join(unknown)}", fontsize=9)
+        plt.show()
+        plt.close("all")
+
+    text = widgets.Combobox(value=examples[0], options=list(examples), description="context",
+                            ensure_option=False, layout=widgets.Layout(width="60%"))
+    return widgets.interactive(draw, context=text)

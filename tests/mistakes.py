@@ -39,4 +39,25 @@ MISTAKES = {
             True,
         ),
     },
+    "03_ngram_vs_neural_lm": {
+        "perplexity_per_sentence": (
+            "perplexity",
+            "def perplexity(logprobs, n_tokens):\n"
+            "    return float(np.exp(-np.mean(np.asarray(logprobs) / np.asarray(n_tokens))))\n",
+            True,
+        ),
+        "window_backward_assigns": (
+            "window_lm_backward",
+            "def window_lm_backward(dscores, cache):\n"
+            "    contexts, e, h, params = cache\n"
+            "    dz = (params['U'].T @ dscores) * (1.0 - h ** 2)\n"
+            "    de = (params['W'].T @ dz).reshape(contexts.shape[0], -1, contexts.shape[1])\n"
+            "    dE = np.zeros_like(params['E'])\n"
+            "    for k in range(contexts.shape[0]):\n"
+            "        dE[:, contexts[k]] = de[k]\n"
+            "    return {'E': dE, 'W': dz @ e.T, 'b1': dz.sum(axis=1, keepdims=True),\n"
+            "            'U': dscores @ h.T, 'b2': dscores.sum(axis=1, keepdims=True)}\n",
+            True,
+        ),
+    },
 }

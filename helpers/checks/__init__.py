@@ -20,6 +20,9 @@ from .backprop import (check_affine_backward, check_affine_forward, check_averag
                        check_classifier_backward, check_classifier_forward, check_mlp_backward,
                        check_numerical_gradient, check_sgd_step, check_train_classifier)
 from .linear import check_collapse_linear, check_fit_affine
+from .lm import (check_add_k_prob, check_interpolated_prob, check_ngram_counts, check_perplexity,
+                 check_sentence_logprob, check_softmax_cross_entropy, check_unseen_share, check_window_lm_backward,
+                 check_window_lm_forward)
 
 use_short_tracebacks()
 
@@ -61,6 +64,17 @@ EXERCISES = {
         "train_classifier": (8, lambda ns: check_train_classifier(ns["train_classifier"], ns["data"],
                                                                   **TRAIN_SCHEDULE)),
     },
+    "03_ngram_vs_neural_lm": {name: (points, _alone(check, name)) for name, points, check in (
+        ("ngram_counts", 10, check_ngram_counts),
+        ("add_k_prob", 8, check_add_k_prob),
+        ("interpolated_prob", 7, check_interpolated_prob),
+        ("sentence_logprob", 12, check_sentence_logprob),
+        ("perplexity", 8, check_perplexity),
+        ("unseen_share", 8, check_unseen_share),
+        ("softmax_cross_entropy", 12, check_softmax_cross_entropy),
+        ("window_lm_forward", 15, check_window_lm_forward),
+        ("window_lm_backward", 20, check_window_lm_backward),
+    )},
 }
 
 

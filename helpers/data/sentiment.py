@@ -11,8 +11,9 @@ labelled 1 (positive) or 0 (negative).  Every sentence has a *kind*:
   one decides ("the music is lovely but the plot is dull" is negative).
 
 A bag-of-words model (like the averaged word vectors of notebook 02) can get
-plain and intensified sentences right, but not negation or contrast, which
-depend on word order: that is the point of the data set.
+plain and intensified sentences right; negation only with a nonlinear hidden
+layer (a linear one cannot flip both "good" and "bad"), and contrast never,
+since "A but B" and "B but A" have the same words: that is the point of the data set.
 
 The text is generated from word lists and templates in this file; nothing is
 downloaded.  ``load_sentiment()`` with its defaults gives 6,000 distinct sentences,

@@ -1,0 +1,265 @@
+"""Checks for the exercises of 03_ngram_vs_neural_lm: counting, smoothing, the chain rule,
+perplexity, sparsity, and the fixed-window neural LM with its softmax cross-entropy."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import losses
+from .. import ngram as ng
+from .. import window_lm as wl
+from ..activations import softmax
+from .framework import Case, call_student, check_gradients, close, passed, run_check, verify_cases
+
+
+def _grams(rng, M, n, V):
+    """M random n-grams (rows) over V ids, with repeats, as a (M, n) int64 array."""
+    base = rng.integers(0, V, size=(max(1, M // 3), n))
+    return base[rng.integers(0, len(base), size=M)]
+
+
+def check_ngram_counts(ngram_counts, seed: int = 0, hidden: bool = False) -> None:
+    """ngram_counts(grams (M, n), V) -> (keys sorted ascending, counts)."""
+    rng = np.random.default_rng(seed)
+    settings = [(12, 2, 5), (30, 3, 7), (8, 1, 4)] + ([(200, 4, 50), (50, 5, 9)] if hidden else [])
+    cases = [Case(f"{M} {n}-grams over V = {V} ids (with repeats)", (_grams(rng, M, n, V), V)) for M, n, V in settings]
+
+    def hint(case, expected, got):
+        grams, V = case.args
+        n = grams.shape[1]
+        reversed_keys = np.unique(grams @ (V ** np.arange(n, dtype=np.int64)))
+        if close(np.sort(got[0]), reversed_keys) and n > 1:
+            return "the first word must get the highest power: key = g_1 V^(n-1) + ... + g_{n-1} V + g_n."
+        if got[0].shape == (len(grams),):
+            return "return each distinct n-gram once, with its count: np.unique(keys, return_counts=True)."
+
+    run_check(ngram_counts, ng.ngram_counts, cases, name="ngram_counts", names=("keys", "counts"), hints=(hint,))
+
+
+def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
+    """(c(h,w) + k) / (c(h) + k V_out), elementwise."""
+    rng = np.random.default_rng(seed)
+    c_h = rng.integers(0, 20, size=8).astype(float)
+    c_hw = np.floor(c_h * rng.random(8))
+    cases = [Case("c(h,w) = [3, 0, 5], c(h) = [10, 10, 5], k = 1, V_out = 6",
+                  (np.array([3.0, 0.0, 5.0]), np.array([10.0, 10.0, 5.0]), 1.0, 6)),
+             Case("random counts, k = 0.5, V_out = 100", (c_hw, c_h, 0.5, 100))]
+    if hidden:
+        cases.append(Case("an unseen context c(h) = 0, k = 0.01, V_out = 50",
+                          (np.array([0.0, 0.0]), np.array([0.0, 0.0]), 0.01, 50)))
+
+    def hint(case, expected, got):
+        c_hw, c_h, k, V = case.args
+        if close(got[0], (c_h + k) / (c_h + k * V)):
+            return "a context count was used in place of the n-gram count: the numerator is c(h, w) + k."
+        if close(got[0], (c_hw + k) / np.maximum(c_h, 1e-300)) or close(got[0], (c_hw + k) / (c_h + k)):
+            return "the denominator needs k for every one of the V_out possible next words: c(h) + k V_out."
+
+    run_check(add_k_prob, ng.add_k_prob, cases, name="add_k_prob", hints=(hint,))
+
+
+def check_interpolated_prob(interpolated_prob, seed: int = 0, hidden: bool = False) -> None:
+    """sum_k lambda_k P_k: probs (K, M), lambdas (K,) -> (M,)."""
+    rng = np.random.default_rng(seed)
+    sizes = [(3, 5), (2, 4)] + ([(5, 7), (1, 3)] if hidden else [])
+    cases = []
+    for K, M in sizes:
+        lambdas = rng.dirichlet(np.ones(K))
+        cases.append(Case(f"{K} orders, {M} n-grams, lambdas = {np.round(lambdas, 3).tolist()}",
+                          (rng.random(size=(K, M)), lambdas)))
+
+    def hint(case, expected, got):
+        probs, lambdas = case.args
+        if close(got[0], lambdas[::-1] @ probs):
+            return "the weights are in the wrong order: lambdas[k] belongs to probs[k] (order k + 1)."
+        if close(got[0], probs.mean(axis=0)):
+            return "use the weights lambdas, not a plain mean."
+
+    run_check(interpolated_prob, ng.interpolated_prob, cases, name="interpolated_prob", hints=(hint,))
+
+
+def _toy_model(rng, V=6):
+    """A prob(grams) function of a trigram table: smoothed random P(w | u, v), normalised over the
+    V-1 predictable ids.  Shorter n-grams are read with <unk> (id 0) filling the missing context."""
+    table = rng.random(size=(V, V, V)) + 0.1
+    table[..., 1] = 0.0  # <s> is never predicted
+    table /= table.sum(axis=-1, keepdims=True)
+
+    def prob(grams):
+        grams = np.asarray(grams)[:, -3:]
+        filler = np.zeros((len(grams), 3 - grams.shape[1]), dtype=np.int64)
+        return table[tuple(np.concatenate([filler, grams], axis=1).T)]
+    return prob
+
+
+def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False) -> None:
+    """sum over the words and </s> of log P(w_i | n-1 previous tokens, padded with <s>), in nats."""
+    rng = np.random.default_rng(seed)
+    prob = _toy_model(rng)
+    settings = [(np.array([3, 4, 5]), 3), (np.array([5]), 3), (np.array([0, 3, 3, 4]), 2)]
+    if hidden:
+        settings += [(rng.integers(3, 6, size=7), 3), (np.array([4, 4]), 1)]
+    cases = [Case(f"sentence {s.tolist()} with a {n}-gram model", (prob, s, n)) for s, n in settings]
+
+    def hint(case, expected, got):
+        prob, sentence, n = case.args
+        padded = np.concatenate([np.full(n - 1, 1), sentence, [2]])
+        terms = np.log(prob(np.lib.stride_tricks.sliding_window_view(padded, n)))
+        value = float(np.asarray(got[0]))
+        if np.isclose(value, terms[:-1].sum()):
+            return "the end-of-sentence token </s> (id 2) is missing: it is predicted like a word."
+        if np.isclose(value, terms.sum() / np.log(2)):
+            return "that is log base 2; the course measures in nats: np.log."
+        if np.isclose(value, terms[n - 1:].sum()) or np.isclose(value, terms[n - 1:-1].sum()):
+            return "pad the sentence with n-1 start tokens <s> (id 1), so the first words are predicted too."
+
+    run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(hint,))
+
+
+def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
+    """exp(-sum(logprobs) / sum(n_tokens))."""
+    rng = np.random.default_rng(seed)
+    cases = [Case("two sentences: logprobs [-10, -30], n_tokens [4, 6]", (np.array([-10.0, -30.0]), np.array([4, 6]))),
+             Case("five sentences of different lengths", (-rng.uniform(5, 60, size=5), rng.integers(2, 15, size=5)))]
+    if hidden:
+        cases.append(Case("one token with probability 1/7", (np.array([np.log(1 / 7)]), np.array([1]))))
+
+    def hint(case, expected, got):
+        lp, nt = case.args
+        value = float(np.asarray(got[0]))
+        if np.isclose(value, np.exp(-np.mean(lp / nt))) or np.isclose(value, np.mean(np.exp(-lp / nt))):
+            return "that averages per sentence; perplexity averages per token: exp(-sum(logprobs) / sum(n_tokens))."
+        if np.isclose(value, 2 ** (-np.sum(lp) / np.sum(nt))):
+            return "the log-probabilities are natural logs, so take exp, not 2 **."
+        if np.isclose(value, 1 / expected[0]):
+            return "the sign: perplexity = exp(minus the mean log-probability) > 1."
+
+    run_check(perplexity, ng.perplexity, cases, name="perplexity", hints=(hint,))
+
+
+def check_unseen_share(unseen_share, seed: int = 0, hidden: bool = False) -> None:
+    """The share of test n-gram occurrences whose key is not among the training keys."""
+    rng = np.random.default_rng(seed)
+    cases = [Case("train keys [1, 4, 9], test keys [1, 1, 2, 9, 5]", (np.array([1, 4, 9]), np.array([1, 1, 2, 9, 5]))),
+             Case("random keys with repeats", (np.unique(rng.integers(0, 50, 30)), rng.integers(0, 60, 40)))]
+    if hidden:
+        cases.append(Case("every test key seen", (np.array([3, 7]), np.array([7, 7, 3]))))
+
+    def hint(case, expected, got):
+        train, test = case.args
+        if np.isclose(float(np.asarray(got[0])), np.mean(~np.isin(np.unique(test), train))):
+            return "count occurrences (tokens), not distinct n-grams (types): a repeated unseen n-gram counts each time."
+
+    run_check(unseen_share, ng.unseen_share, cases, name="unseen_share", hints=(hint,))
+
+
+def _scores_cases(rng, hidden):
+    settings = [(5, 4), (3, 1)] + ([(9, 6)] if hidden else [])
+    cases = [Case(f"scores ({C}, {N}), targets of {N} examples", (rng.normal(size=(C, N)), rng.integers(0, C, size=N)))
+             for C, N in settings]
+    cases.append(Case("large logits [[1000, -1000], [0, 0], [-1000, 1000]], targets [0, 0]",
+                      (np.array([[1000.0, -1000.0], [0.0, 0.0], [-1000.0, 1000.0]]), np.array([0, 0]))))
+    return cases
+
+
+def check_softmax_cross_entropy(softmax_cross_entropy, seed: int = 0, hidden: bool = False) -> None:
+    """(J, dscores) with J = mean -log softmax(scores)[target] and dscores = (softmax - onehot) / N."""
+    rng = np.random.default_rng(seed)
+    cases = _scores_cases(rng, hidden)
+
+    def hint(case, expected, got):
+        scores, targets = case.args
+        J, d = got
+        N = scores.shape[1]
+        if np.isnan(np.asarray(J)).any() or np.isnan(d).any():
+            return "nan: exp overflowed. Subtract each column's max before exp (or use a log-softmax)."
+        if close(d, softmax(scores) / N):
+            return "the gradient is softmax minus one-hot: subtract 1 at the target of each column."
+        if close(d, expected[1] * N):
+            return "J is a mean over the N examples, so dscores carries a factor 1/N."
+        if close(J, expected[0] * N):
+            return "J is the mean over the batch, not the sum."
+
+    name = "softmax_cross_entropy"
+    caught = verify_cases(softmax_cross_entropy, losses.softmax_cross_entropy, cases, name=name,
+                          names=("J", "dscores"), hints=(hint,))
+    if hidden:
+        scores, targets = rng.normal(size=(6, 4)), rng.integers(0, 6, size=4)
+        _, d = call_student(softmax_cross_entropy, name, Case("finite differences", (scores, targets)), caught)
+        check_gradients(name, lambda p: losses.softmax_cross_entropy(p["scores"], targets)[0], {"scores": scores},
+                        {"scores": d})
+    passed(name, len(cases) + hidden, caught)
+
+
+def _window_cases(rng, hidden):
+    settings = [(9, 3, 4, 5, 6), (7, 2, 3, 2, 1)] + ([(12, 4, 2, 3, 5)] if hidden else [])  # V, window, D, H, N
+    cases = []
+    for V, window, D, H, N in settings:
+        params = wl.init_window_lm(V, window, D, H, seed=int(rng.integers(1000)))
+        params["E"] = rng.normal(size=(D, V))
+        params["b1"], params["b2"] = rng.normal(size=(H, 1)), rng.normal(size=(V, 1))
+        contexts = rng.integers(0, V, size=(window, N))
+        if window > 1:
+            contexts[1] = contexts[0]  # a word twice in the window
+        cases.append(Case(f"V={V}, window of {window} words, D={D}, H={H}, N={N} (a word repeats in each window)",
+                          (params, contexts)))
+    return cases
+
+
+def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = False) -> None:
+    """scores (V, N) = U tanh(W [e_1; ...; e_{n-1}] + b1) + b2, and cache (contexts, e, h, params)."""
+    cases = _window_cases(np.random.default_rng(seed), hidden)
+
+    def scores_e_h(params, contexts):
+        out = window_lm_forward(params, contexts)
+        if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[1], tuple) or len(out[1]) != 4:
+            from .framework import CheckFailure
+            raise CheckFailure("window_lm_forward must return (scores, cache) with cache = (contexts, e, h, params)")
+        return out[0], out[1][1], out[1][2]
+
+    def reference(params, contexts):
+        scores, (_, e, h, _) = wl.window_lm_forward(params, contexts)
+        return scores, e, h
+
+    def hint(case, expected, got):
+        params, contexts = case.args
+        D = params["E"].shape[0]
+        interleaved = params["E"][:, contexts].reshape(-1, contexts.shape[1])
+        if got[1].shape == expected[1].shape and close(got[1], interleaved) and contexts.shape[0] > 1:
+            return ("e stacks whole word vectors: e = [e_1; e_2; ...], rows k*D to (k+1)*D hold the vector of the "
+                    "k-th word. E[:, contexts] has shape (D, n-1, N): transpose to (n-1, D, N) before reshaping.")
+        if close(got[0], softmax(expected[0])):
+            return "return the scores (logits) U h + b2; the softmax belongs to the loss."
+
+    run_check(scores_e_h, reference, cases, name="window_lm_forward", names=("scores", "e", "h"), hints=(hint,))
+
+
+def check_window_lm_backward(window_lm_backward, seed: int = 0, hidden: bool = False) -> None:
+    """Gradients {E, W, b1, U, b2} from dscores and the cache (contexts, e, h, params) of the reference forward."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for c in _window_cases(rng, hidden):
+        params, contexts = c.args
+        scores, cache = wl.window_lm_forward(params, contexts)
+        cases.append(Case(c.label, (rng.normal(size=scores.shape) / contexts.shape[1], cache)))
+
+    def hint(case, expected, got):
+        dscores, (contexts, e, h, params) = case.args
+        g, x = dict(zip(wl.KEYS, got)), dict(zip(wl.KEYS, expected))
+        if all(close(g[k], x[k]) for k in ("W", "b1", "U", "b2")) and not close(g["E"], x["E"]):
+            return ("only dE is wrong. A word that appears twice in a window (or in several windows) gets the sum of "
+                    "its gradients: accumulate with np.add.at, do not assign.")
+        if close(g["U"], x["U"]) and not close(g["W"], x["W"]):
+            return "dU is right, dW is not: dz = (U^T dscores) * (1 - h**2), then dW = dz e^T."
+
+    name = "window_lm_backward"
+    caught = verify_cases(window_lm_backward, wl.window_lm_backward, cases, name=name, names=wl.KEYS, mapping=True,
+                          hints=(hint,))
+    if hidden:
+        params, contexts = _window_cases(rng, False)[0].args
+        targets = rng.integers(0, params["E"].shape[1], size=contexts.shape[1])
+        scores, cache = wl.window_lm_forward(params, contexts)
+        grads = call_student(window_lm_backward, name, Case(
+            "finite differences", (losses.softmax_cross_entropy(scores, targets)[1], cache)), caught)
+        check_gradients(name, lambda p: losses.softmax_cross_entropy(wl.window_lm_forward(p, contexts)[0], targets)[0],
+                        dict(params), grads)
+    passed(name, len(cases) + hidden, caught)
