@@ -228,14 +228,14 @@ def test_returning_one_array_where_a_tuple_is_expected():
 
 
 def test_modifying_the_input_in_place():
-    with pytest.raises(AssertionError, match=r"^relu modified its input in place on case: small values"):
+    with pytest.raises(AssertionError, match=r"^relu changed the values of an array it was given, on case: small values"):
         check_relu(in_place_relu)
 
     def in_place_collapse(Ws, bs):
         bs[0] *= 2
         return L.collapse_linear(Ws, bs)
 
-    with pytest.raises(AssertionError, match=r"^collapse_linear modified its input in place"):
+    with pytest.raises(AssertionError, match=r"^collapse_linear changed the values of an array it was given"):
         check_collapse_linear(in_place_collapse)
 
 
@@ -245,7 +245,7 @@ def test_writing_into_the_input_after_computing_is_caught():
         z[...] = 0  # the output is right, but the caller's array is destroyed
         return out
 
-    with pytest.raises(AssertionError, match=r"^relu modified its input in place"):
+    with pytest.raises(AssertionError, match=r"^relu changed the values of an array it was given"):
         check_relu(student)
 
 

@@ -49,15 +49,15 @@ EXERCISES = {
     )},
     "02_backprop": {
         **{name: (points, _alone(check, name)) for name, points, check in (
+            ("average_pool_forward", 8, check_average_pool_forward),
             ("binary_cross_entropy", 10, check_binary_cross_entropy),
             ("binary_cross_entropy_grad", 5, check_binary_cross_entropy_grad),
-            ("average_pool_forward", 8, check_average_pool_forward),
-            ("average_pool_backward", 10, check_average_pool_backward),
+            ("numerical_gradient", 8, check_numerical_gradient),
             ("affine_forward", 5, check_affine_forward),
             ("affine_backward", 10, check_affine_backward),
             ("mlp_backward", 12, check_mlp_backward),
-            ("numerical_gradient", 8, check_numerical_gradient),
             ("classifier_forward", 8, check_classifier_forward),
+            ("average_pool_backward", 10, check_average_pool_backward),
             ("classifier_backward", 12, check_classifier_backward),
             ("sgd_step", 4, check_sgd_step),
         )},

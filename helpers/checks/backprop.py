@@ -122,10 +122,11 @@ def _first_of_pair(fn, name, what):
     if not callable(fn):
         return fn  # verify_cases says that a function is expected
     def first(*args):
+        __tracebackhide__ = True
         out = fn(*args)
         if out is None:
             return None  # verify_cases asks about the return statement
-        if not isinstance(out, tuple) or len(out) != 2:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise CheckFailure(f"{name} must return a pair {what}; received {type(out).__name__}"
                                + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
         return out[0]
@@ -221,6 +222,8 @@ def check_affine_backward(affine_backward, seed: int = 0, hidden: bool = False) 
         da, dW, db = got
         if db.shape == dz.shape and close(db, dz) and dz.shape[1] > 1:
             return "db must have the shape of b, (n_out, 1): sum delta over the batch, dz.sum(axis=1, keepdims=True)."
+        if db.shape == (dz.shape[0],):
+            return "keep db a column of shape (n_out, 1): dz.sum(axis=1, keepdims=True)."
         if close(dW, expected[1]) and not close(db, expected[2]):
             return "dW is correct but db is not: did you sum over the batch (axis=1)?"
         if dW.shape == expected[1].shape[::-1]:
@@ -275,6 +278,8 @@ def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> Non
             no_fprime = dout @ cache["a"][L - 1].T
             if close(got[names.index(f"W{L}")], no_fprime) and cache["f"][L] != "identity":
                 return "the last layer misses f'(z^L): delta^L = grad_{a^L} J * f'(z^L) (elementwise)."
+            if close(got[names.index(f"W{L}")], expected[names.index(f"W{L}")]):
+                return "dW^L is right but db^L is not: db^L = delta^L summed over the batch (axis=1, keepdims=True)."
             return ("the last layer is already wrong: delta^L = dout * f'(z^L), dJ/dW^L = delta^L (a^{L-1})^T, "
                     "dJ/db^L = delta^L summed over the batch.")
         correct = f"layer {L} is" if top + 1 == L else f"layers {L} to {top + 1} are"
@@ -298,7 +303,8 @@ def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> Non
 
 
 def _mlp_names(L):
-    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
+    """WL, bL, ..., W1, b1: the order of the backward pass, so the first difference reported is the last layer's."""
+    return tuple(f"{p}{l}" for l in range(L, 0, -1) for p in "Wb")
 
 
 # ---------------------------------------------------------------- numerical gradient
@@ -321,14 +327,19 @@ def check_numerical_gradient(numerical_gradient, seed: int = 0, hidden: bool = F
         functions.append(("f(x) = sum(tanh(B x)) at x of shape (4, 1)",
                           lambda x: float(np.sum(np.tanh(B @ x))), rng.normal(size=(4, 1))))
     cases = [Case(label, (f, x)) for label, f, x in functions]
+    cases.append(Case("f(x) = sum(x**3) at x of shape (3,) with h = 0.01 (use the h you are given)",
+                      (lambda x: float(np.sum(x ** 3)), rng.normal(size=3)), {"h": 1e-2}))
 
     def hint(case, expected, got):
         f, x = case.args
+        h = case.kwargs.get("h", 1e-5)
         forward = np.zeros_like(x)
         for i in np.ndindex(x.shape):
             xp = x.copy()
-            xp[i] += 1e-5
-            forward[i] = (f(xp) - f(x)) / 1e-5
+            xp[i] += h
+            forward[i] = (f(xp) - f(x)) / h
+        if h != 1e-5 and close(got[0], gc.numerical_gradient(f, x.copy(), 1e-5), rtol=1e-7):
+            return "use the step h passed as an argument, not a fixed one."
         if close(got[0], forward, rtol=1e-4):
             return ("that looks like the one-sided difference (f(x+h) - f(x)) / h, accurate only to O(h); "
                     "use the central difference (f(x+h) - f(x-h)) / 2h.")
@@ -336,7 +347,9 @@ def check_numerical_gradient(numerical_gradient, seed: int = 0, hidden: bool = F
             return "divide by 2h: the two points x+h and x-h are 2h apart."
 
     run_check(numerical_gradient, gc.numerical_gradient, cases, name="numerical_gradient", hints=(hint,),
-              rtol=1e-6, atol=1e-8)
+              rtol=1e-6, atol=1e-8, mutation_hint=(
+                  "x was not restored exactly: save old = x[i] before the two evaluations and put it back with "
+                  "x[i] = old (adding and subtracting h leaves rounding errors)."))
 
 
 # ---------------------------------------------------------------- the classifier
@@ -371,20 +384,29 @@ def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = F
 
     def cache_parts(*args):
         """(x, z, h) from the cache, checked against the documented format."""
+        __tracebackhide__ = True
         out = classifier_forward(*args)
-        cache = out[1] if isinstance(out, tuple) and len(out) == 2 else None
-        if not isinstance(cache, tuple) or len(cache) != 5:
-            raise CheckFailure("classifier_forward's cache must be the 5-tuple (pool_cache, affine_cache, z, h, u); "
-                               f"received {type(cache).__name__}"
+        cache = out[1] if isinstance(out, (tuple, list)) and len(out) == 2 else None
+        if not isinstance(cache, (tuple, list)) or len(cache) != 5:
+            raise CheckFailure("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u); received "
+                               f"{type(cache).__name__}"
                                + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""))
-        return cache[1][0], cache[2], cache[3]
+        pool_cache, affine_cache, z, h, u = cache
+        if not isinstance(affine_cache, (tuple, list)) or len(affine_cache) != 2:
+            raise CheckFailure("cache[1] must be the cache (x, W) of affine_forward: the order of the cache is "
+                               "(pool_cache, affine_cache, z, h, u)")
+        for position, value, what in ((2, z, "z"), (3, h, "h"), (4, u, "u")):
+            if not isinstance(value, np.ndarray):
+                raise CheckFailure(f"cache[{position}] must be the array {what}: the order of the cache is "
+                                   "(pool_cache, affine_cache, z, h, u)")
+        return affine_cache[0], z, h
 
     with using_reference(classifier_forward, average_pool_forward=clf.average_pool_forward,
                          affine_forward=layers.affine_forward):
         caught = verify_cases(_first_of_pair(classifier_forward, "classifier_forward", "(s, cache)"), lambda *a: clf.classifier_forward(*a)[0], cases,
                               name="classifier_forward", hints=(hint,))
-        caught += verify_cases(cache_parts, lambda *a: _reference_cache_parts(*a), cases, name="classifier_forward",
-                               names=("x in the affine cache", "z", "h"))
+        caught += verify_cases(cache_parts, _reference_cache_parts, cases, name="classifier_forward",
+                               names=("cache[1][0] (x)", "cache[2] (z)", "cache[3] (h)"))
     passed("classifier_forward", len(cases), caught)
 
 
@@ -450,22 +472,27 @@ def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool =
 def check_sgd_step(sgd_step, seed: int = 0, hidden: bool = False) -> None:
     """theta_new = theta - lr * grad for every key; params not modified."""
     rng = np.random.default_rng(seed)
-    keys = [("W", "b"), ("E", "W", "b", "u")] + ([("W1", "b1", "W2", "b2")] if hidden else [])
+    settings = [(("W", "b"), 0.1), (("E", "W", "b", "u"), 0.5)] + ([(("W1", "b1", "W2", "b2"), 2.0)] if hidden else [])
     cases = []
-    for ks in keys:
+    for ks, lr in settings:
         params = {k: rng.normal(size=tuple(rng.integers(1, 5, size=2))) for k in ks}
         grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
-        cases.append(Case(f"parameters {list(ks)}, lr = 0.1", (params, grads, 0.1)))
+        cases.append(Case(f"parameters {list(ks)}, lr = {lr}", (params, grads, lr)))
 
     def hint(case, expected, got):
         params, grads, lr = case.args
         if all(close(g, p + lr * grads[k]) for g, (k, p) in zip(got, params.items())):
             return "you stepped up the gradient; gradient descent subtracts: theta - alpha * grad."
+        if any(close(g, p - other * grads[k]) for other in (0.1, 0.01, 1.0) if other != lr
+               for g, (k, p) in zip(got, params.items())):
+            return f"use the learning rate lr you are given (here {lr})."
 
     caught = []
     for case in cases:
         caught += verify_cases(sgd_step, optim.sgd_step, [case], name="sgd_step", mapping=True,
-                               names=tuple(case.args[0]), hints=(hint,))
+                               names=tuple(case.args[0]), hints=(hint,),
+                               mutation_hint="Return a new dict; do not change params[k] (no -=): "
+                                             "{k: params[k] - lr * grads[k] for k in params}.")
     passed("sgd_step", len(cases), caught)
 
 
@@ -481,12 +508,20 @@ def check_train_classifier(train_classifier, data, seed: int = 0, hidden: bool =
     params = clf.init_classifier(len(data.vocab), seed=seed)
     case = Case(f"training from init_classifier(V={len(data.vocab)}, seed={seed}) with {schedule or 'defaults'}",
                 (params, data), schedule)
-    with using_reference(train_classifier, classifier_forward=clf.classifier_forward,
+    batches = []
+
+    def recording_forward(params, ids, mask, *rest):
+        batches.append(hash(ids.tobytes()))
+        return clf.classifier_forward(params, ids, mask, *rest)
+
+    with using_reference(train_classifier, classifier_forward=recording_forward,
                          classifier_backward=clf.classifier_backward, sgd_step=optim.sgd_step,
                          binary_cross_entropy=losses.binary_cross_entropy,
                          binary_cross_entropy_grad=losses.binary_cross_entropy_grad):
-        out = call_student(train_classifier, name, case, [])
-    if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[0], dict):
+        out = call_student(train_classifier, name, case, [], mutation_hint=(
+            "Keep the parameters returned by sgd_step (params = sgd_step(params, grads, lr)) instead of "
+            "changing the arrays of params in place."))
+    if not isinstance(out, (tuple, list)) or len(out) != 2 or not isinstance(out[0], dict):
         raise CheckFailure(f"{name} must return (params, history); received {type(out).__name__}")
     trained, history = out
     missing = [k for k in clf.KEYS if k not in trained]
@@ -495,6 +530,15 @@ def check_train_classifier(train_classifier, data, seed: int = 0, hidden: bool =
     if all(np.array_equal(trained[k], params[k]) for k in clf.KEYS):
         raise CheckFailure(f"{name} returned the initial parameters unchanged: keep the result of sgd_step "
                            f"(params = sgd_step(params, grads, lr)).")
+    epochs = schedule.get("epochs", 10)
+    if not isinstance(history, dict) or len(history.get("loss", ())) != epochs:
+        raise CheckFailure(f"history must be a dict whose 'loss' has one entry per epoch ({epochs}); received "
+                           f"{type(history).__name__}" + (f" with 'loss' of length {len(history.get('loss', ()))}"
+                                                         if isinstance(history, dict) else ""))
+    per_epoch = len(batches) // max(epochs, 1)
+    if epochs > 1 and per_epoch > 1 and batches[:per_epoch] == batches[per_epoch:2 * per_epoch]:
+        raise CheckFailure(f"{name} feeds the same minibatches in the same order every epoch: draw a new "
+                           f"order with rng.permutation at the start of each epoch.")
     dev = clf.accuracy(trained, data.dev)
     if dev < TARGET_DEV_ACCURACY:
         raise CheckFailure(f"the trained classifier reaches a dev accuracy of {dev:.1%}; the target is "

@@ -76,11 +76,12 @@ def fmt(x) -> str:
         if isinstance(x, np.ndarray) else f"{x:.8g}" if isinstance(x, (float, np.floating)) else repr(x)
 
 
-def call_student(fn, name: str, case: Case, caught: list):
+def call_student(fn, name: str, case: Case, caught: list, mutation_hint: str | None = None):
     """Run ``fn`` on a deep copy of the case's inputs; return its outputs.
 
-    Raises CheckFailure if fn is not implemented, raises, or changes its inputs.
-    Appends (case label, warning text) for each warning fn emits to ``caught``.
+    Raises CheckFailure if fn is not implemented, raises, or changes its inputs
+    (with ``mutation_hint`` as the advice, when given).  Appends (case label,
+    warning text) for each warning fn emits to ``caught``.
     """
     __tracebackhide__ = True  # IPython skips this frame in the student's traceback
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
@@ -102,9 +103,9 @@ def call_student(fn, name: str, case: Case, caught: list):
                            f"on case: {case.label}\nRead the arguments; build new lists or dicts for your results.")
     for original, after in zip(_leaves(case.args, case.kwargs), _leaves(args, kwargs)):
         if isinstance(original, np.ndarray) and not np.array_equal(original, after, equal_nan=True):
-            raise CheckFailure(f"{name} modified its input in place on case: {case.label}\n"
-                               f"Build a new array (e.g. `out = f(z)`) instead of writing into the argument "
-                               f"(`z[...] = ...`, `z *= ...`, `np.exp(z, out=z)`).")
+            raise CheckFailure(f"{name} changed the values of an array it was given, on case: {case.label}\n"
+                               + (mutation_hint or "Leave the arguments unchanged and return new arrays: write "
+                                  "`out = z * 2` rather than `z *= 2`, `z[...] = ...` or `np.exp(z, out=z)`."))
     return out
 
 
@@ -232,7 +233,7 @@ def _first_hint(hints, *args) -> str | None:
 
 def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, names: tuple[str, ...] = ("output",),
                  mapping: bool = False, hints: tuple[Hint, ...] = (), error_hints: tuple = (), rtol: float = 1e-6,
-                 atol: float = 1e-9) -> list:
+                 atol: float = 1e-9, mutation_hint: str | None = None) -> list:
     """Compare ``student_fn`` with ``reference_fn`` on every case.
 
     Raises CheckFailure (an AssertionError) at the first case that differs, with
@@ -245,7 +246,7 @@ def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, name
     caught: list = []
     for case in cases:
         try:
-            value = call_student(student_fn, name, case, caught)
+            value = call_student(student_fn, name, case, caught, mutation_hint)
         except CheckFailure as failure:
             hint = _first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
             if hint:
@@ -311,15 +312,21 @@ def using_reference(fn, **references):
 
     A check of an exercise that builds on earlier exercises (classifier_backward
     calls your affine_backward) then tests that exercise alone: a mistake in an
-    earlier exercise is counted once, by its own check.  Only names that fn's
-    notebook defines are replaced, and they are restored afterwards.
+    earlier exercise, even one that left it undefined, is counted once, by its own
+    check.  The notebook's own definitions are put back afterwards.
     """
     namespace = getattr(fn, "__globals__", None)
-    replaced = {k: namespace[k] for k in references if namespace is not None and k in namespace}
+    if namespace is None or str(namespace.get("__name__", "")).startswith("helpers"):
+        yield  # a reference implementation (checked against itself in the tests) calls the references already
+        return
+    missing = object()
+    saved = {k: namespace.get(k, missing) for k in references}
     try:
-        for k in replaced:
-            namespace[k] = references[k]
+        namespace.update(references)
         yield
     finally:
-        for k, v in replaced.items():
-            namespace[k] = v
+        for k, v in saved.items():
+            if v is missing:
+                namespace.pop(k, None)
+            else:
+                namespace[k] = v
