@@ -113,14 +113,15 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
     """Minibatch SGD on data.train, one pass over a fresh random order per epoch.
 
     Returns the trained parameters (``params`` is not modified) and a history
-    dict with, per epoch, the mean training loss "loss", and the accuracies
+    dict with, per epoch, the mean training loss "loss" (over the epoch's
+    minibatches), the loss on the dev split "dev_loss", and the accuracies
     "train_acc" and "dev_acc".
     """
     from .losses import bce_with_logits
     from .optim import sgd_step
     rng = np.random.default_rng(seed)
     train = data.train
-    history = {"loss": [], "train_acc": [], "dev_acc": []}
+    history = {"loss": [], "dev_loss": [], "train_acc": [], "dev_acc": []}
     for _ in range(epochs):
         losses = []
         for batch in np.array_split(rng.permutation(len(train)), max(1, len(train) // batch_size)):
@@ -129,6 +130,8 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
             params = sgd_step(params, classifier_backward(ds, cache, activation), lr)
             losses.append(J)
         history["loss"].append(float(np.mean(losses)))
+        dev_scores = classifier_forward(params, data.dev.ids, data.dev.mask, activation)[0]
+        history["dev_loss"].append(bce_with_logits(dev_scores, data.dev.y)[0])
         history["train_acc"].append(accuracy(params, train, activation))
         history["dev_acc"].append(accuracy(params, data.dev, activation))
     return params, history

@@ -126,10 +126,13 @@ def plot_scale_shift(activation="sigmoid", ws=(0.5, 1, 2, 5), bs=(-4, -2, 0, 2, 
 
 
 def plot_training(history, title=None):
-    """Loss and accuracy per epoch.  history: dict with lists "loss", "train_acc", "dev_acc"."""
+    """Loss and accuracy per epoch.  history: dict with lists "loss", "train_acc", "dev_acc" (and
+    optionally "dev_loss")."""
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    left.plot(epochs, history["loss"], "o-", label="training loss J")
+    left.plot(epochs, history["loss"], "o-", label="train (mean over the epoch)")
+    if "dev_loss" in history:
+        left.plot(epochs, history["dev_loss"], "s-", label="dev (after the epoch)")
     left.set_ylabel("binary cross-entropy")
     right.plot(epochs, history["train_acc"], "o-", label="train")
     right.plot(epochs, history["dev_acc"], "s-", label="dev")

@@ -294,13 +294,16 @@ def test_train_classifier_reaches_the_target_and_keeps_the_initial_params(traine
 
 def test_train_classifier_history(trained, data):
     params, history, _ = trained
-    assert sorted(history) == ["dev_acc", "loss", "train_acc"]
+    assert sorted(history) == ["dev_acc", "dev_loss", "loss", "train_acc"]
     assert all(len(v) == 5 and all(isinstance(e, float) for e in v) for v in history.values())
     train = float(np.mean((scores_by_formula(params, data.train.ids, data.train.mask) > 0) == (data.train.y[0] == 1)))
     assert history["train_acc"][-1] == pytest.approx(train, abs=1e-12)
     loss = history["loss"]
     assert loss[0] < math.log(2) + 0.05 and loss[-1] < 0.5 * loss[0]  # from a coin flip to well below it
     assert all(0 < v < 1 for v in history["train_acc"] + history["dev_acc"])
+    s_dev = scores_by_formula(params, data.dev.ids, data.dev.mask)
+    dev_loss = float(np.mean(np.logaddexp(0, s_dev) - data.dev.y[0] * s_dev))  # the loss, written out
+    assert history["dev_loss"][-1] == pytest.approx(dev_loss, rel=1e-9)
 
 
 def test_train_classifier_is_deterministic_for_a_seed(data):

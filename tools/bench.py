@@ -50,6 +50,34 @@ def bench_notebook(path: Path, runs: int) -> dict:
     return figures
 
 
+def bench_components(runs: int) -> None:
+    """Median times of the heavy reference computations: n-gram counting and a window-LM epoch."""
+    import numpy as np
+    from helpers import ngram, window_lm
+    from helpers.data.corpus import load_corpus
+
+    corpus = load_corpus()
+    ids, sentence = corpus.stream("train", 5)
+    repeat = int(np.ceil(1_000_000 / len(ids)))
+    big_ids = np.tile(ids, repeat)[:1_000_000]
+    big_sentence = (np.arange(repeat)[:, None] * (sentence[-1] + 1) + sentence[None, :]).ravel()[:1_000_000]
+    print(f"\ncounting n-grams in a stream of {len(big_ids):,} tokens (median of {runs}):")
+    for n in (2, 3, 5):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            ngram.ngram_counts(ngram.ngram_windows(big_ids, big_sentence, n), corpus.V)
+            times.append(time.perf_counter() - start)
+        print(f"  n = {n}: {statistics.median(times):.3f} s")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        window_lm.train_window_lm(corpus, epochs=1)
+        times.append(time.perf_counter() - start)
+    print(f"window neural LM, one epoch over {corpus.n_tokens('train'):,} tokens (V = {corpus.V}, D = 32, H = 64): "
+          f"{statistics.median(times):.2f} s")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="assignments to run (default: all in solutions/)")
@@ -71,6 +99,7 @@ def main(argv=None) -> int:
         over |= bool(problems)
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
+    bench_components(args.runs)
     return 1 if over else 0
 
 
