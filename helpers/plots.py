@@ -218,9 +218,9 @@ def plot_next_word(distributions, vocab, k=10):
     """Side-by-side bars of the k most probable next words of each model.  distributions: name -> (V,)."""
     fig, axes = plt.subplots(1, len(distributions), figsize=(4.6 * len(distributions), 3.4), squeeze=False)
     for ax, (name, p) in zip(axes[0], distributions.items()):
-        top = np.argsort(-p)[:k][::-1]
-        ax.barh(np.arange(k), p[top], color="tab:blue")
-        ax.set_yticks(np.arange(k), [vocab[i] for i in top], fontsize=9)
+        top = np.argsort(-p)[:k][::-1]  # the most probable at the top; all V words when k > V
+        ax.barh(np.arange(len(top)), p[top], color="tab:blue")
+        ax.set_yticks(np.arange(len(top)), [vocab[i] for i in top], fontsize=9)
         ax.set_xlabel("P(next word)")
         ax.set_title(name, fontsize=10)
         ax.grid(axis="x", alpha=0.3)

@@ -100,11 +100,12 @@ def next_word_explorer(corpus, distributions, examples, k=10):
 
     distributions: name -> function(context ids (m,)) -> (V,) probabilities;  examples: contexts to pick from.
     """
+    from .data.corpus import text_tokens
     from .plots import plot_next_word
 
     def draw(context):
         ids = corpus.encode(context)
-        unknown = [w for w, i in zip(context.lower().split(), ids) if i == 0]
+        unknown = [w for w, i in zip(text_tokens(context), ids) if i == 0]  # ids[j] is the id of token j
         plot_next_word({name: f(ids) for name, f in distributions.items()}, corpus.vocab, k)
         if unknown:
             plt.gcf().suptitle(f"not in the vocabulary (read as <unk>): {', '.join(unknown)}", fontsize=9)

@@ -252,9 +252,11 @@ def test_writing_into_the_input_after_computing_is_caught():
 def test_wrong_shape_and_dtype():
     with pytest.raises(AssertionError, match=r"^relu has shape \(12,\); expected shape \(3, 4\)\n  on case: a random"):
         check_relu(lambda z: A.relu(z).ravel())
-    with pytest.raises(AssertionError, match=r"^relu has dtype int64; expected dtype float64 \(convert with "
+    with pytest.raises(AssertionError, match=r"^relu_grad has dtype int64; expected dtype float64 \(convert with "
                                              r"\.astype\(float\)\)"):
-        check_relu(lambda z: A.relu(z).astype(np.int64))
+        check_relu_grad(lambda z: (z > 0).astype(np.int64))  # right values, wrong dtype: the advice is given
+    with pytest.raises(AssertionError, match=r"^relu has dtype int64; expected dtype float64\n  on case"):
+        check_relu(lambda z: A.relu(z).astype(np.int64))  # truncated values: converting would not help
     check_relu(lambda z: A.relu(z).astype(np.float32))  # any float dtype with the right values passes
     with pytest.raises(AssertionError, match=r"W is correct but b is not\.\nb returned by fit_affine has shape \(1,\); "
                                              r"expected shape \(1, 1\)"):

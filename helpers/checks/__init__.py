@@ -98,7 +98,7 @@ def progress(assignment: str, namespace: dict) -> list[tuple[str, int, str, str]
         except Exception as err:  # a failed check, or a name that is not a function
             text = str(err)
             status = "not started" if "not implemented yet" in text else "fails"
-            rows.append((name, points, status, text.splitlines()[0] if text else ""))
+            rows.append((name, points, status, " ".join(line.strip() for line in text.splitlines()[:2])))
     return rows
 
 

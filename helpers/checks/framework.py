@@ -184,8 +184,10 @@ def compare(name: str, case: Case, expected: tuple, received: tuple, names: tupl
         if got.shape != exp.shape:
             problems.append((n, f"{label} has shape {got.shape}; expected shape {exp.shape}"))
         elif got.dtype != exp.dtype and not (got.dtype.kind == exp.dtype.kind == "f"):
+            convertible = exp.dtype.kind == "f" and got.dtype.kind in "biuf" and np.allclose(
+                got.astype(float), exp, rtol=rtol, atol=atol)
             problems.append((n, f"{label} has dtype {got.dtype}; expected dtype {exp.dtype}"
-                                + (" (convert with .astype(float))" if exp.dtype.kind == "f" else "")))
+                                + (" (convert with .astype(float))" if convertible else "")))
         else:
             diff = _first_difference(case, exp, got, rtol, atol)
             if diff:

@@ -8,7 +8,7 @@ from .. import losses
 from .. import ngram as ng
 from .. import window_lm as wl
 from ..activations import softmax
-from .framework import Case, call_student, check_gradients, close, passed, run_check, verify_cases
+from .framework import Case, CheckFailure, call_student, check_gradients, close, passed, run_check, verify_cases
 
 
 def _grams(rng, M, n, V):
@@ -22,6 +22,8 @@ def check_ngram_counts(ngram_counts, seed: int = 0, hidden: bool = False) -> Non
     rng = np.random.default_rng(seed)
     settings = [(12, 2, 5), (30, 3, 7), (8, 1, 4)] + ([(200, 4, 50), (50, 5, 9)] if hidden else [])
     cases = [Case(f"{M} {n}-grams over V = {V} ids (with repeats)", (_grams(rng, M, n, V), V)) for M, n, V in settings]
+    cases.append(Case("20 trigrams using only ids below 6, with V = 10", (_grams(rng, 20, 3, 6), 10)))
+    cases.append(Case("40 4-grams over V = 3000 ids (keys up to 8.1e13: int64 needed)", (_grams(rng, 40, 4, 3000), 3000)))
 
     def hint(case, expected, got):
         grams, V = case.args
@@ -32,7 +34,26 @@ def check_ngram_counts(ngram_counts, seed: int = 0, hidden: bool = False) -> Non
         if got[0].shape == (len(grams),):
             return "return each distinct n-gram once, with its count: np.unique(keys, return_counts=True)."
 
-    run_check(ngram_counts, ng.ngram_counts, cases, name="ngram_counts", names=("keys", "counts"), hints=(hint,))
+    def two_arrays(grams, V):
+        __tracebackhide__ = True
+        out = ngram_counts(grams, V)
+        if isinstance(out, np.ndarray):
+            raise CheckFailure("ngram_counts must return two arrays (keys, counts); it returned one array. "
+                               "np.unique(keys, return_counts=True) gives both.")
+        return out
+
+    def base_hint(case, expected, got):
+        grams, V = case.args
+        if grams.max() + 1 < V and close(np.sort(got[0]), np.unique(grams @ ((grams.max() + 1) ** np.arange(
+                grams.shape[1] - 1, -1, -1)))):
+            return "use the V you are given as the base, not the largest id in the data plus one."
+        if got[0].dtype.kind == "f":
+            return "the keys must be integers: use an int64 array of powers, V ** np.arange(..., dtype=np.int64)."
+        if got[0].dtype != np.int64 or (np.asarray(got[0]) < 0).any():
+            return "compute the keys in int64: with V = 3000 and n = 4 they exceed the range of int32."
+
+    run_check(two_arrays if callable(ngram_counts) else ngram_counts, ng.ngram_counts, cases, name="ngram_counts",
+              names=("keys", "counts"), hints=(hint, base_hint))
 
 
 def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
@@ -40,8 +61,8 @@ def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
     rng = np.random.default_rng(seed)
     c_h = rng.integers(0, 20, size=8).astype(float)
     c_hw = np.floor(c_h * rng.random(8))
-    cases = [Case("c(h,w) = [3, 0, 5], c(h) = [10, 10, 5], k = 1, V_out = 6",
-                  (np.array([3.0, 0.0, 5.0]), np.array([10.0, 10.0, 5.0]), 1.0, 6)),
+    cases = [Case("c(h,w) = [3, 0, 5], c(h) = [10, 10, 5], k = 0.5, V_out = 6",
+                  (np.array([3.0, 0.0, 5.0]), np.array([10.0, 10.0, 5.0]), 0.5, 6)),
              Case("random counts, k = 0.5, V_out = 100", (c_hw, c_h, 0.5, 100))]
     if hidden:
         cases.append(Case("an unseen context c(h) = 0, k = 0.01, V_out = 50",
@@ -51,8 +72,11 @@ def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
         c_hw, c_h, k, V = case.args
         if close(got[0], (c_h + k) / (c_h + k * V)):
             return "a context count was used in place of the n-gram count: the numerator is c(h, w) + k."
-        if close(got[0], (c_hw + k) / np.maximum(c_h, 1e-300)) or close(got[0], (c_hw + k) / (c_h + k)):
+        if close(got[0], (c_hw + k) / np.maximum(c_h, 1e-300)) or close(got[0], (c_hw + k) / (c_h + k)) \
+                or close(got[0], (c_hw + k) / (c_h + V)):
             return "the denominator needs k for every one of the V_out possible next words: c(h) + k V_out."
+        if close(got[0], (c_hw + k) / (c_h + k * (V + 1))):
+            return "use V_out as given (it already excludes <s>, which is never predicted)."
 
     run_check(add_k_prob, ng.add_k_prob, cases, name="add_k_prob", hints=(hint,))
 
@@ -85,7 +109,7 @@ def _toy_model(rng, V=6):
     table /= table.sum(axis=-1, keepdims=True)
 
     def prob(grams):
-        grams = np.asarray(grams)[:, -3:]
+        grams = np.asarray(grams).astype(np.int64)[:, -3:]
         filler = np.zeros((len(grams), 3 - grams.shape[1]), dtype=np.int64)
         return table[tuple(np.concatenate([filler, grams], axis=1).T)]
     return prob
@@ -111,8 +135,18 @@ def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False
             return "that is log base 2; the course measures in nats: np.log."
         if np.isclose(value, terms[n - 1:].sum()) or np.isclose(value, terms[n - 1:-1].sum()):
             return "pad the sentence with n-1 start tokens <s> (id 1), so the first words are predicted too."
+        for wrong_pad in (np.full(n - 1, 0), np.full(n, 1)):
+            other = np.concatenate([wrong_pad, sentence, [2]])
+            with np.errstate(divide="ignore"):
+                wrong = np.log(prob(np.lib.stride_tricks.sliding_window_view(other, n))).sum()
+            if np.isclose(value, wrong):
+                return "pad with exactly n-1 start tokens <s>, whose id is 1 (0 is <unk>)."
 
-    run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(hint,))
+    def scalar_hint(case, expected, got):
+        if np.asarray(got[0]).shape != ():
+            return "return one number: the sum of the log-probabilities of all the tokens."
+
+    run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(scalar_hint, hint))
 
 
 def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
@@ -139,15 +173,20 @@ def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
 def check_unseen_share(unseen_share, seed: int = 0, hidden: bool = False) -> None:
     """The share of test n-gram occurrences whose key is not among the training keys."""
     rng = np.random.default_rng(seed)
-    cases = [Case("train keys [1, 4, 9], test keys [1, 1, 2, 9, 5]", (np.array([1, 4, 9]), np.array([1, 1, 2, 9, 5]))),
+    cases = [Case("train keys [1, 4, 9], test keys [1, 2, 2, 9, 5]", (np.array([1, 4, 9]), np.array([1, 2, 2, 9, 5]))),
              Case("random keys with repeats", (np.unique(rng.integers(0, 50, 30)), rng.integers(0, 60, 40)))]
     if hidden:
         cases.append(Case("every test key seen", (np.array([3, 7]), np.array([7, 7, 3]))))
 
     def hint(case, expected, got):
         train, test = case.args
-        if np.isclose(float(np.asarray(got[0])), np.mean(~np.isin(np.unique(test), train))):
+        value = float(np.asarray(got[0]))
+        if np.isclose(value, np.mean(~np.isin(np.unique(test), train))):
             return "count occurrences (tokens), not distinct n-grams (types): a repeated unseen n-gram counts each time."
+        if np.isclose(value, np.sum(~np.isin(test, train))) and len(test) > 1:
+            return "return a share in [0, 1]: divide the number of unseen occurrences by the number of test n-grams."
+        if np.isclose(value, 1 - expected[0]):
+            return "that is the share of seen n-grams; the exercise asks for the unseen ones."
 
     run_check(unseen_share, ng.unseen_share, cases, name="unseen_share", hints=(hint,))
 
@@ -158,6 +197,8 @@ def _scores_cases(rng, hidden):
              for C, N in settings]
     cases.append(Case("large logits [[1000, -1000], [0, 0], [-1000, 1000]], targets [0, 0]",
                       (np.array([[1000.0, -1000.0], [0.0, 0.0], [-1000.0, 1000.0]]), np.array([0, 0]))))
+    cases.append(Case("columns with very different maxima [[1000, -5000], [0, -5001]], targets [1, 1]",
+                      (np.array([[1000.0, -5000.0], [0.0, -5001.0]]), np.array([1, 1]))))
     return cases
 
 
@@ -171,7 +212,13 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed: int = 0, hidden: bo
         J, d = got
         N = scores.shape[1]
         if np.isnan(np.asarray(J)).any() or np.isnan(d).any():
-            return "nan: exp overflowed. Subtract each column's max before exp (or use a log-softmax)."
+            return ("nan: exp overflowed, or a whole column underflowed to 0. Subtract each column's own max "
+                    "(scores.max(axis=0, keepdims=True)) before exp.")
+        if np.isinf(np.asarray(J)).any():
+            return ("J is inf: a probability rounded to 0 and log(0) = -inf. Compute the log-probabilities "
+                    "directly, z - log(sum(exp(z))) with z = scores - column max, instead of the log of the softmax.")
+        if scores.shape[0] != N and np.isclose(np.asarray(J), -np.mean(np.log(softmax(scores)[targets].mean(axis=1)))):
+            return "the class is the row and the example the column: probs[targets, np.arange(N)]."
         if close(d, softmax(scores) / N):
             return "the gradient is softmax minus one-hot: subtract 1 at the target of each column."
         if close(d, expected[1] * N):
@@ -198,9 +245,10 @@ def _window_cases(rng, hidden):
         params["E"] = rng.normal(size=(D, V))
         params["b1"], params["b2"] = rng.normal(size=(H, 1)), rng.normal(size=(V, 1))
         contexts = rng.integers(0, V, size=(window, N))
-        if window > 1:
+        if window > 2:
             contexts[1] = contexts[0]  # a word twice in the window
-        cases.append(Case(f"V={V}, window of {window} words, D={D}, H={H}, N={N} (a word repeats in each window)",
+        cases.append(Case(f"V={V}, window of {window} words, D={D}, H={H}, N={N}"
+                          + (" (a word repeats in each window)" if window > 2 else ""),
                           (params, contexts)))
     return cases
 
@@ -210,11 +258,20 @@ def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = Fal
     cases = _window_cases(np.random.default_rng(seed), hidden)
 
     def scores_e_h(params, contexts):
+        __tracebackhide__ = True
         out = window_lm_forward(params, contexts)
-        if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[1], tuple) or len(out[1]) != 4:
-            from .framework import CheckFailure
-            raise CheckFailure("window_lm_forward must return (scores, cache) with cache = (contexts, e, h, params)")
-        return out[0], out[1][1], out[1][2]
+        if out is None:
+            return None
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise CheckFailure(f"window_lm_forward must return (scores, cache); received {type(out).__name__}")
+        cache = out[1]
+        if not isinstance(cache, (tuple, list)) or len(cache) != 4:
+            raise CheckFailure("the cache must be (contexts, e, h, params); received "
+                               + (f"{type(cache).__name__} of length {len(cache)}" if isinstance(cache, (tuple, list))
+                                  else type(cache).__name__))
+        if not isinstance(cache[3], dict) or not isinstance(cache[1], np.ndarray):
+            raise CheckFailure("the cache must be (contexts, e, h, params), in that order")
+        return out[0], cache[1], cache[2]
 
     def reference(params, contexts):
         scores, (_, e, h, _) = wl.window_lm_forward(params, contexts)
@@ -230,7 +287,7 @@ def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = Fal
         if close(got[0], softmax(expected[0])):
             return "return the scores (logits) U h + b2; the softmax belongs to the loss."
 
-    run_check(scores_e_h, reference, cases, name="window_lm_forward", names=("scores", "e", "h"), hints=(hint,))
+    run_check(scores_e_h if callable(window_lm_forward) else window_lm_forward, reference, cases, name="window_lm_forward", names=("scores", "e (cache[1])", "h (cache[2])"), hints=(hint,))
 
 
 def check_window_lm_backward(window_lm_backward, seed: int = 0, hidden: bool = False) -> None:
@@ -246,6 +303,13 @@ def check_window_lm_backward(window_lm_backward, seed: int = 0, hidden: bool = F
         dscores, (contexts, e, h, params) = case.args
         g, x = dict(zip(wl.KEYS, got)), dict(zip(wl.KEYS, expected))
         if all(close(g[k], x[k]) for k in ("W", "b1", "U", "b2")) and not close(g["E"], x["E"]):
+            w, N = contexts.shape
+            de = params["W"].T @ ((params["U"].T @ dscores) * (1 - h ** 2))
+            split_wrong = np.zeros_like(params["E"])
+            np.add.at(split_wrong.T, contexts, de.reshape(-1, w, N).transpose(1, 2, 0))
+            if close(g["E"], split_wrong):
+                return ("split de as de.reshape(w, D, N): rows k*D to (k+1)*D belong to the k-th word of the "
+                        "window (reshaping to (D, w, N) mixes the words' coordinates).")
             return ("only dE is wrong. A word that appears twice in a window (or in several windows) gets the sum of "
                     "its gradients: accumulate with np.add.at, do not assign.")
         if close(g["U"], x["U"]) and not close(g["W"], x["W"]):

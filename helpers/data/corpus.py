@@ -53,12 +53,17 @@ def _prose_paragraphs(text):
     return [" ".join(p.split()) for p in "\n".join(keep).split("\n\n") if p.strip()]
 
 
+def text_tokens(text):
+    """The tokens of one piece of text (rule 3 of the module docstring): lower-case words, numbers -> <num>."""
+    return ["<num>" if t.isdigit() else t for t in _TOKEN.findall(text.lower())]
+
+
 def tokenize(text):
     """Sentences of ``text`` as lists of lower-case tokens, by the rules in the module docstring."""
     sentences = []
     for paragraph in _prose_paragraphs(text):
         for sentence in _SENTENCE_END.split(paragraph):
-            tokens = ["<num>" if t.isdigit() else t for t in _TOKEN.findall(sentence.lower())]
+            tokens = text_tokens(sentence)
             if len(tokens) >= 3:
                 sentences.append(tokens)
     return sentences
@@ -95,9 +100,8 @@ class Corpus:
         return int(sum(len(s) + 1 for s in getattr(self, split)))
 
     def encode(self, text: str):
-        """Word ids of a sentence (tokenised like the corpus, unknown words -> <unk>)."""
-        tokens = ["<num>" if t.isdigit() else t for t in _TOKEN.findall(text.lower())]
-        return np.array([self.word_to_id.get(t, 0) for t in tokens], dtype=np.int64)
+        """Word ids (m,) of a sentence, one per token of text_tokens(text) (unknown words -> <unk>)."""
+        return np.array([self.word_to_id.get(t, 0) for t in text_tokens(text)], dtype=np.int64)
 
     def decode(self, ids) -> str:
         return " ".join(self.vocab[i] for i in ids)
