@@ -34,8 +34,17 @@ def ngram_windows(ids, sentence, n):
 
 def encode_ngrams(grams, V):
     """Integer keys of n-grams: grams (M, n) -> (M,) int64, key = sum_k grams[:, k] * V**(n-1-k)."""
-    grams = np.asarray(grams, dtype=np.int64)
-    return grams @ (V ** np.arange(grams.shape[1] - 1, -1, -1, dtype=np.int64))
+    grams = np.asarray(grams)
+    if grams.ndim != 2 or not np.issubdtype(grams.dtype, np.integer):
+        raise TypeError(f"encode_ngrams: argument 'grams' must be a 2-D integer array (M, n); received "
+                        f"{grams.dtype} array of shape {grams.shape}")
+    if not isinstance(V, (int, np.integer)) or V < 1 or V ** grams.shape[1] > np.iinfo(np.int64).max:
+        raise ValueError(f"encode_ngrams: argument 'V' must be a positive integer with V**n < 2**63 "
+                         f"(n = {grams.shape[1]}); received {V!r}")
+    if grams.size and (grams.min() < 0 or grams.max() >= V):
+        raise ValueError(f"encode_ngrams: argument 'grams' must hold ids in [0, {V}); received ids from "
+                         f"{grams.min()} to {grams.max()}")
+    return grams.astype(np.int64) @ (V ** np.arange(grams.shape[1] - 1, -1, -1, dtype=np.int64))
 
 
 def ngram_counts(grams, V):
@@ -198,9 +207,16 @@ def perplexity(logprobs, n_tokens):
 
     logprobs: natural-log probabilities of sentences (or tokens);  n_tokens: the tokens they cover.
     """
+    logprobs, n_tokens = np.atleast_1d(logprobs), np.atleast_1d(n_tokens)
+    if logprobs.shape != n_tokens.shape or np.sum(n_tokens) <= 0:
+        raise ValueError(f"perplexity: arguments 'logprobs' and 'n_tokens' must have the same shape and cover at "
+                         f"least one token; received shapes {logprobs.shape} and {n_tokens.shape}, "
+                         f"{np.sum(n_tokens)} tokens")
     return float(np.exp(-np.sum(logprobs) / np.sum(n_tokens)))
 
 
 def unseen_share(train_keys, test_keys):
     """The share of test n-gram occurrences (tokens, not types) whose n-gram never occurs in training."""
+    if np.size(test_keys) == 0:
+        raise ValueError("unseen_share: argument 'test_keys' must hold at least one key; received an empty array")
     return float(np.mean(~np.isin(test_keys, train_keys)))

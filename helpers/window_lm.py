@@ -39,6 +39,12 @@ def window_lm_forward(params, contexts):
         raise TypeError(f"window_lm_forward: argument 'contexts' must be a 2-D integer array (n-1, N); "
                         f"received {contexts.dtype} array of shape {contexts.shape}")
     E = params["E"]
+    if contexts.size and (contexts.min() < 0 or contexts.max() >= E.shape[1]):
+        raise ValueError(f"window_lm_forward: argument 'contexts' must hold ids in [0, {E.shape[1]}); received ids "
+                         f"from {contexts.min()} to {contexts.max()}")
+    if params["W"].shape[1] != contexts.shape[0] * E.shape[0]:
+        raise ValueError(f"window_lm_forward: argument 'contexts' must have {params['W'].shape[1] // E.shape[0]} rows "
+                         f"(the window of W); received shape {contexts.shape}")
     e = E[:, contexts].transpose(1, 0, 2).reshape(-1, contexts.shape[1])   # [e_1; ...; e_{n-1}]
     h = np.tanh(params["W"] @ e + params["b1"])
     return params["U"] @ h + params["b2"], (contexts, e, h, params)

@@ -1,6 +1,8 @@
 """Test setup: Jupyter, IPython and matplotlib keep their state in a temporary folder,
 and subprocesses (nbgrader, kernels) find the tools of the running Python."""
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -9,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _STATE = Path(tempfile.mkdtemp(prefix="course-test-state-"))
+atexit.register(shutil.rmtree, _STATE, ignore_errors=True)
 for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
     os.environ[var] = str(_STATE / var.lower())
 os.environ["MPLBACKEND"] = "Agg"

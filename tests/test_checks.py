@@ -284,7 +284,8 @@ def test_a_wrong_value_names_the_index_input_expected_and_received():
 
 
 def test_run_check_directly():
-    cases = [Case("x = [1, 2]", (np.array([1.0, 2.0]),)), Case("x = [[3]]", (np.array([[3.0]]),), {"k": 2.0})]
+    cases = [Case("x = [1, 2]", (np.array([1.0, 2.0]),), elementwise=True),
+             Case("x = [[3]]", (np.array([[3.0]]),), {"k": 2.0}, elementwise=True)]
 
     def reference(x, k=1.0):
         return k * x
@@ -295,6 +296,9 @@ def test_run_check_directly():
         run_check(lambda x, k=1.0: x.copy(), reference, cases, name="scale",
                   hints=(lambda case, exp, got: None, lambda case, exp, got: "ignored k"))
     run_check(lambda x, k=1.0: x * k * (1 + 1e-3), reference, cases, name="scale", rtol=1e-2)
+    with pytest.raises(CheckFailure, match=r"^scale is wrong at index \(0, 0\): expected"):  # not elementwise: no input
+        run_check(lambda x, k=1.0: x.copy(), reference, [Case("x = [[3]]", (np.array([[3.0]]),), {"k": 2.0})],
+                  name="scale")
     with pytest.raises(CheckFailure):
         run_check(lambda x, k=1.0: x * k * (1 + 1e-3), reference, cases, name="scale")
 

@@ -74,8 +74,10 @@ def notebook_hidden_calls(root):
 
 def test_reference_passes_the_hidden_tests_of_the_notebook(root, capfd):
     calls = notebook_hidden_calls(root)
-    assert sorted(name for name, _ in calls) == sorted(REFERENCE)
+    assert sorted(name for name, _ in calls) == sorted([*REFERENCE, "train_classifier"])
     for name, seed in calls:
+        if name == "train_classifier":
+            continue  # the reference trainer passes its check: test_reference_training_passes_the_training_check
         CHECKS[name](REFERENCE[name], seed=int(seed), hidden=True)
         one_success_line(capfd, name)
 
@@ -100,7 +102,7 @@ def test_hidden_adds_cases(name, capfd):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_reference_training_passes_the_training_check(seed, data, capfd):
-    checks.check_train_classifier(clf.train_classifier, data, seed=seed, **TRAIN_SCHEDULE)
+    checks.check_train_classifier(clf.train_classifier, seed=seed)
     line = one_success_line(capfd, "train_classifier")
     accuracy = float(re.fullmatch(r"✓ train_classifier: dev accuracy ([\d.]+)% \(target 85%\)", line).group(1))
     assert accuracy >= 85
@@ -344,7 +346,7 @@ def train_in_place(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
 ], ids=["initial-params", "lr-too-small", "in-place", "no-history"])
 def test_a_wrong_training_loop_fails(wrong, words, data, capsys):
     with pytest.raises(CheckFailure) as info:
-        checks.check_train_classifier(wrong, data, **TRAIN_SCHEDULE)
+        checks.check_train_classifier(wrong)
     for word in words:
         assert contains(str(info.value), word), f"{word!r} not in:\n{info.value}"
     assert "✓" not in capsys.readouterr().out
@@ -367,7 +369,7 @@ def test_not_implemented_and_not_a_function(name):
 
 def test_training_not_implemented(data):
     with pytest.raises(CheckFailure, match=r"^train_classifier is not implemented yet"):
-        checks.check_train_classifier(not_implemented, data, **TRAIN_SCHEDULE)
+        checks.check_train_classifier(not_implemented)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
@@ -421,8 +423,9 @@ def test_check_gradients_forgives_rounding_on_an_element_near_zero_but_not_a_wro
 
     x = np.array([1.001, 0.3])
     right = np.array([1e6 * 0.001, 1e-7])
-    relative = gc.gradcheck(lambda v: J({"x": v}), x.copy(), right)
-    assert not relative.passed, "a purely relative comparison fails this correct gradient"
+    assert gc.relative_error(gc.numerical_gradient(lambda v: J({"x": v}), x.copy()), right)[1] > 1e-6, \
+        "a purely relative comparison would fail this correct gradient"
+    assert gc.gradcheck(lambda v: J({"x": v}), x.copy(), right).passed  # gradcheck's floor forgives it
     check_gradients("f", J, {"x": x}, {"x": right})
     with pytest.raises(CheckFailure, match=r"dx\[0\]"):
         check_gradients("f", J, {"x": x}, {"x": right * [1.001, 1.0]})

@@ -17,17 +17,19 @@ EXTREME = np.array([-1e4, -1000.0, -30.0, 0.0, 30.0, 1000.0, 1e4])
 def _elementwise_cases(rng, hidden: bool, extreme=EXTREME) -> list[Case]:
     """Cases for an elementwise function: small values, a random matrix, extremes (and, hidden, more)."""
     cases = [
-        Case("small values z = [-2, -1, -0.5, 0, 0.5, 1, 2]", (np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]),)),
-        Case("a random (3, 4) matrix z", (rng.normal(size=(3, 4)),)),
+        Case("small values z = [-2, -1, -0.5, 0, 0.5, 1, 2]", (np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]),), elementwise=True),
+        Case("a random (3, 4) matrix z", (rng.normal(size=(3, 4)),), elementwise=True),
     ]
     if extreme is not None:
-        cases.append(Case(f"extreme values z = [{', '.join(f'{v:g}' for v in extreme)}]", (extreme.copy(),)))
+        cases.append(Case(f"extreme values z = [{', '.join(f'{v:g}' for v in extreme)}]", (extreme.copy(),),
+                          elementwise=True))
     if hidden:
-        shape = tuple(rng.integers(1, 6, size=rng.integers(1, 4)))
+        shape = tuple(int(d) for d in rng.integers(1, 6, size=rng.integers(1, 4)))
         cases += [
-            Case(f"a random {shape} array z with entries of magnitude up to 50", (rng.uniform(-50, 50, size=shape),)),
-            Case("a 0-d array z = 0.75", (np.array(0.75),)),
-            Case("a (2, 3, 4) array z", (rng.normal(scale=3.0, size=(2, 3, 4)),)),
+            Case(f"a random {shape} array z with entries of magnitude up to 50", (rng.uniform(-50, 50, size=shape),),
+                 elementwise=True),
+            Case("a 0-d array z = 0.75", (np.array(0.75),), elementwise=True),
+            Case("a (2, 3, 4) array z", (rng.normal(scale=3.0, size=(2, 3, 4)),), elementwise=True),
         ]
     return cases
 

@@ -21,7 +21,7 @@ def check_collapse_linear(collapse_linear, seed: int = 0, hidden: bool = False) 
     # (and so only reach their hint) when all layers have the same size
     layer_sizes = [[3, 2], [3, 3, 3], [2, 4, 3], [4, 5, 3, 2]]
     if hidden:
-        layer_sizes += [list(rng.integers(1, 6, size=rng.integers(2, 7))) for _ in range(3)]
+        layer_sizes += [[int(n) for n in rng.integers(1, 6, size=rng.integers(2, 7))] for _ in range(3)]
     cases = [Case(f"{len(s) - 1} layer(s) with sizes {s}", _stack(rng, s)) for s in layer_sizes]
 
     def hint(case, expected, got):

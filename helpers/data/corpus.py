@@ -39,7 +39,7 @@ import numpy as np
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 _UNDERLINE = re.compile(r"^\s*([*=\-~^])\1{2,}\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
+_TOKEN = re.compile(r"<num>|[a-z]+(?:'[a-z]+)?|\d+")  # <num> itself, so decoded text encodes back
 
 
 def _prose_paragraphs(text):
