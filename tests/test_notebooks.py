@@ -60,3 +60,15 @@ def test_notebooks_are_what_nbgrader_generates(tmp_path):
         assert filecmp.cmp(generated, committed, shallow=False), (
             f"notebooks/{assignment} differs from what nbgrader generates from solutions/: run "
             f"`nbgrader generate_assignment {assignment} --force` at the repository root and commit the result")
+
+
+@pytest.mark.parametrize("assignment", ALL)
+def test_points_agree_between_metadata_headings_and_progress_table(assignment):
+    from helpers.checks import EXERCISES
+    nb = nbformat.read(notebook_path(ROOT / "solutions", assignment), 4)
+    metadata = {c.metadata["nbgrader"]["grade_id"][len("test_"):]: c.metadata["nbgrader"]["points"]
+                for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert {name: points for name, (points, _) in EXERCISES[assignment].items()} == metadata
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for name, points in metadata.items():
+        assert f"({points} points): `{name}`" in text, f"the heading of {name} must say {points} points"
