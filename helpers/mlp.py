@@ -51,14 +51,16 @@ def num_layers(params, fn: str = "num_layers") -> int:
 
 
 def _check_params(params, L, fn):
-    """Raise unless every W^l is (n_l, n_{l-1}), fitting W^{l-1}, and every b^l is (n_l, 1)."""
-    n_prev = None
+    """The parameters as float arrays; raise unless every W^l is (n_l, n_{l-1}), fitting W^{l-1},
+    and every b^l is (n_l, 1)."""
+    arrays, n_prev = {}, None
     for l in range(1, L + 1):
         W = as_float_array(params[f"W{l}"], f"params['W{l}']", fn, ndim=2)
         b = as_float_array(params[f"b{l}"], f"params['b{l}']", fn, ndim=2)
         require_shape(W, (None, n_prev), f"params['W{l}']", fn)
         require_shape(b, (W.shape[0], 1), f"params['b{l}']", fn)
-        n_prev = W.shape[0]
+        arrays[f"W{l}"], arrays[f"b{l}"], n_prev = W, b, W.shape[0]
+    return arrays
 
 
 def mlp_forward(params, X, activation="tanh", output="identity", residual=False):
@@ -69,7 +71,7 @@ def mlp_forward(params, X, activation="tanh", output="identity", residual=False)
     of f_l, cache["skip"][l] whether layer l adds its input, and cache["params"].
     """
     L = num_layers(params, "mlp_forward")
-    _check_params(params, L, "mlp_forward")
+    params = _check_params(params, L, "mlp_forward")
     a = as_float_array(X, "X", "mlp_forward", ndim=2)
     require_shape(a, (np.shape(params["W1"])[1], None), "X", "mlp_forward")
     get_activation(activation), get_activation(output)  # unknown names raise here, even if unused

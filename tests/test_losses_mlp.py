@@ -282,3 +282,12 @@ def test_unknown_activation_and_loss_names():
     with pytest.raises(ValueError, match=r"^train_mlp: argument 'loss' must be one of \['bce', 'mse'\]; "
                                          r"received 'hinge'"):
         train_mlp(X, y, [2, 1], loss="hinge")
+
+
+def test_mlp_accepts_nested_lists_as_parameters_in_both_passes():
+    params = {"W1": [[1.0, -1.0]], "b1": [[0.5]]}
+    out, cache = mlp_forward(params, np.array([[2.0], [1.0]]), output="identity")
+    np.testing.assert_allclose(out, [[1.5]])  # 1*2 - 1*1 + 0.5
+    grads = mlp_backward(np.ones((1, 1)), cache)
+    np.testing.assert_allclose(grads["W1"], [[2.0, 1.0]])
+    np.testing.assert_allclose(grads["b1"], [[1.0]])
