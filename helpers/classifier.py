@@ -14,13 +14,15 @@ import numpy as np
 
 from .activations import get_activation, sigmoid
 from .layers import affine_backward, affine_forward
-from .validate import as_float_array, require_keys, require_shape
+from .validate import (as_float_array, require_keys, require_positive_int, require_positive_number,
+                       require_shape)
 
 KEYS = ("E", "W", "b", "u")
 
 
 def init_classifier(V, D=16, H=16, seed=0):
     """Random parameters: E ~ N(0, 1), W ~ N(0, 1/D), u ~ N(0, 1/H), b = 0."""
+    V, D, H = (require_positive_int(v, n, "init_classifier") for v, n in ((V, "V"), (D, "D"), (H, "H")))
     rng = np.random.default_rng(seed)
     return {"E": rng.normal(size=(D, V)), "W": rng.normal(scale=D ** -0.5, size=(H, D)),
             "b": np.zeros((H, 1)), "u": rng.normal(scale=H ** -0.5, size=(H, 1))}
@@ -119,6 +121,9 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
     """
     from .losses import bce_with_logits
     from .optim import sgd_step
+    epochs = require_positive_int(epochs, "epochs", "train_classifier")
+    batch_size = require_positive_int(batch_size, "batch_size", "train_classifier")
+    require_positive_number(lr, "lr", "train_classifier")
     rng = np.random.default_rng(seed)
     train = data.train
     history = {"loss": [], "dev_loss": [], "train_acc": [], "dev_acc": []}

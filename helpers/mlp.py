@@ -21,7 +21,7 @@ import numpy as np
 
 from .activations import get_activation
 from .losses import bce_with_logits, mse
-from .validate import as_float_array, require_keys, require_shape
+from .validate import as_float_array, require_keys, require_positive_int, require_positive_number, require_shape
 
 
 def init_mlp(sizes, seed=0, gain=1.0):
@@ -113,6 +113,8 @@ def train_mlp(X, Y, sizes, activation="tanh", loss="bce", steps=2000, lr=0.5, se
     """
     if loss not in LOSSES:
         raise ValueError(f"train_mlp: argument 'loss' must be one of {sorted(LOSSES)}; received {loss!r}")
+    steps = require_positive_int(steps, "steps", "train_mlp")
+    require_positive_number(lr, "lr", "train_mlp")
     params = init_mlp(sizes, seed)
     history = np.empty(steps)
     for step in range(steps):

@@ -71,3 +71,29 @@ def require_sequence(value, name: str, fn: str) -> list:
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{fn}: argument '{name}' must be a list or tuple; received {describe(value)}")
     return list(value)
+
+
+def require_positive_int(value, name: str, fn: str) -> int:
+    """``value`` as an int; ValueError unless it is an integer >= 1 (bools are not integers here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{fn}: argument '{name}' must be a positive integer; received {value!r}")
+    return int(value)
+
+
+def require_positive_number(value, name: str, fn: str) -> float:
+    """``value`` as a float; ValueError unless it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < value < np.inf:
+        raise ValueError(f"{fn}: argument '{name}' must be a positive finite number; received {value!r}")
+    return float(value)
+
+
+def require_split(split, fn: str) -> tuple:
+    """Three positive shares summing to 1 (train, dev, test); ValueError otherwise."""
+    try:
+        shares = tuple(float(s) for s in split)
+    except (TypeError, ValueError):
+        shares = ()
+    if len(shares) != 3 or min(shares) <= 0 or abs(sum(shares) - 1) > 1e-9:
+        raise ValueError(f"{fn}: argument 'split' must be three positive shares summing to 1; received {split!r}")
+    return shares

@@ -16,13 +16,15 @@ import numpy as np
 from .activations import softmax
 from .losses import softmax_cross_entropy
 from .ngram import ngram_windows
-from .validate import require_keys
+from .validate import require_keys, require_positive_int, require_positive_number, require_shape
 
 KEYS = ("E", "W", "b1", "U", "b2")
 
 
 def init_window_lm(V, window=4, D=32, H=64, seed=0):
     """Random parameters: E ~ N(0, 0.1^2), W ~ N(0, 1/((n-1) D)), U ~ N(0, 1/H), biases 0."""
+    V, window, D, H = (require_positive_int(v, n, "init_window_lm")
+                       for v, n in ((V, "V"), (window, "window"), (D, "D"), (H, "H")))
     rng = np.random.default_rng(seed)
     return {"E": rng.normal(scale=0.1, size=(D, V)), "W": rng.normal(scale=(window * D) ** -0.5, size=(H, window * D)),
             "b1": np.zeros((H, 1)), "U": rng.normal(scale=H ** -0.5, size=(V, H)), "b2": np.zeros((V, 1))}
@@ -53,6 +55,7 @@ def window_lm_forward(params, contexts):
 def window_lm_backward(dscores, cache):
     """Gradients {E, W, b1, U, b2} from dscores = dJ/dscores (V, N) and the cache of window_lm_forward."""
     contexts, e, h, params = cache
+    require_shape(np.asarray(dscores), (params["U"].shape[0], contexts.shape[1]), "dscores", "window_lm_backward")
     dh = params["U"].T @ dscores
     dz = dh * (1.0 - h ** 2)
     de = (params["W"].T @ dz).reshape(contexts.shape[0], -1, contexts.shape[1])   # (n-1, D, N)
@@ -81,6 +84,9 @@ def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.
     """Minibatch SGD on the training split.  Returns (params, history) with, per epoch,
     "train_nll" (mean over the epoch's batches) and "dev_ppl"."""
     from .optim import sgd_step
+    epochs = require_positive_int(epochs, "epochs", "train_window_lm")
+    batch_size = require_positive_int(batch_size, "batch_size", "train_window_lm")
+    require_positive_number(lr, "lr", "train_window_lm")
     params = init_window_lm(corpus.V, window, D, H, seed)
     contexts, targets = windows(corpus, "train", window)
     dev = windows(corpus, "dev", window)
@@ -107,6 +113,10 @@ def next_word_distribution(params, context_ids):
 
 def nearest_neighbours(E, word_id, k=5):
     """The k word ids whose vectors (columns of E) have the highest cosine similarity to word_id's."""
+    if not isinstance(word_id, (int, np.integer)) or not 0 <= word_id < E.shape[1]:
+        raise ValueError(f"nearest_neighbours: argument 'word_id' must be an id in [0, {E.shape[1]}); "
+                         f"received {word_id!r}")
+    k = require_positive_int(k, "k", "nearest_neighbours")
     unit = E / np.maximum(np.linalg.norm(E, axis=0, keepdims=True), 1e-12)
     similarity = unit.T @ unit[:, word_id]
     similarity[word_id] = -np.inf

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validate import require_positive_int, require_split
+
 UNK, BOS, EOS = "<unk>", "<s>", "</s>"
 _UNDERLINE = re.compile(r"^\s*([*=\-~^])\1{2,}\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
@@ -111,8 +113,8 @@ def load_corpus(min_count=2, seed=0, split=(0.8, 0.1, 0.1)):
     """The corpus of notebooks 03-05 (see the module docstring), deterministic for a Python version."""
     import pydoc_data.topics
 
-    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"load_corpus: argument 'min_count' must be a positive integer; received {min_count!r}")
+    require_positive_int(min_count, "min_count", "load_corpus")
+    split = require_split(split, "load_corpus")
     topics = pydoc_data.topics.topics
     unique = {" ".join(s): s for key in sorted(topics) for s in tokenize(topics[key])}  # first occurrence kept
     sentences = list(unique.values())

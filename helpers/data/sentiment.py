@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validate import require_split
+
 PAD, UNK = "<pad>", "<unk>"
 POSITIVE = ("good", "great", "wonderful", "excellent", "enjoyable", "brilliant", "charming", "delightful",
             "moving", "funny", "clever", "beautiful", "fascinating", "gripping", "touching", "superb", "lovely",
@@ -188,9 +190,7 @@ def load_sentiment(n=6000, seed=0, min_count=2, split=(0.7, 0.15, 0.15)):
     """
     if not isinstance(n, (int, np.integer)) or n < 20:
         raise ValueError(f"load_sentiment: argument 'n' must be an integer >= 20; received {n!r}")
-    if len(split) != 3 or abs(sum(split) - 1) > 1e-9 or min(split) <= 0:
-        raise ValueError(f"load_sentiment: argument 'split' must be three positive shares summing to 1; "
-                         f"received {split!r}")
+    split = require_split(split, "load_sentiment")
     rows = generate_sentences(n, seed)
     cut1, cut2 = int(split[0] * len(rows)), int((split[0] + split[1]) * len(rows))
     parts = rows[:cut1], rows[cut1:cut2], rows[cut2:]
