@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation, sigmoid
-from .layers import affine_backward, affine_forward
+from .activations import sigmoid
+from .layers import dense_backward, dense_forward
 from .validate import (as_float_array, require_keys, require_positive_int, require_positive_number,
                        require_shape)
 
@@ -78,12 +78,10 @@ def classifier_forward(params, ids, mask, activation="tanh"):
     and affine_forward, the pre-activation z = W x + b (H, N), h = f(z) (H, N), and u (H, 1).
     """
     require_keys(params, KEYS, "params", "classifier_forward")
-    f, _ = get_activation(activation)
     x, pool_cache = average_pool_forward(params["E"], ids, mask)
-    z, affine_cache = affine_forward(x, params["W"], params["b"])
+    h, (affine_cache, z, _) = dense_forward(x, params["W"], params["b"], activation)
     u = as_float_array(params["u"], "params['u']", "classifier_forward", ndim=2)
     require_shape(u, (z.shape[0], 1), "params['u']", "classifier_forward")
-    h = f(z)
     return u.T @ h, (pool_cache, affine_cache, z, h, u)
 
 
@@ -96,8 +94,7 @@ def classifier_backward(ds, cache, activation="tanh"):
     pool_cache, affine_cache, z, h, u = cache
     ds = as_float_array(ds, "ds", "classifier_backward", ndim=2)
     require_shape(ds, (1, h.shape[1]), "ds", "classifier_backward")
-    _, f_grad = get_activation(activation)
-    dx, dW, db = affine_backward((u @ ds) * f_grad(z), affine_cache)
+    dx, dW, db = dense_backward(u @ ds, (affine_cache, z, activation))   # dz = dh * f'(z) inside
     return {"E": average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 

@@ -2,6 +2,7 @@
 and subprocesses (nbgrader, kernels) find the tools of the running Python."""
 import atexit
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,3 +29,30 @@ def assignments():
 @pytest.fixture(scope="session")
 def root():
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts and ends without open matplotlib figures."""
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def one_success_line(capfd, name, rest=r"all \d+ cases pass"):
+    """The one line a passing check prints (and nothing on stderr, which nbgrader would score 0)."""
+    out, err = capfd.readouterr()
+    assert err == "", "anything on stderr makes nbgrader score the cell 0"
+    lines = out.splitlines()
+    assert len(lines) == 1 and re.fullmatch(rf"✓ {name}: {rest}", lines[0]), out
+    return lines[0]
+
+
+def assert_hidden_adds_cases(check, reference, name, capfd):
+    """check(reference) passes with and without hidden=True, and the hidden tests run more cases."""
+    counts = []
+    for hidden in (False, True):
+        check(reference, hidden=hidden)
+        counts.append(int(re.search(r"all (\d+) cases", one_success_line(capfd, name)).group(1)))
+    assert counts[1] > counts[0] >= 2

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import assert_hidden_adds_cases, one_success_line
 
 import helpers.checks as checks
 from helpers import losses
@@ -23,14 +24,6 @@ REFERENCE = {
     "window_lm_backward": wl.window_lm_backward,
 }
 CHECKS = {name: getattr(checks, f"check_{name}") for name in REFERENCE}
-
-
-def one_success_line(capfd, name):
-    out, err = capfd.readouterr()
-    assert err == "", "anything on stderr makes nbgrader score the cell 0"
-    lines = out.splitlines()
-    assert len(lines) == 1 and re.fullmatch(rf"✓ {name}: all \d+ cases pass", lines[0]), out
-    return lines[0]
 
 
 def test_every_exercise_of_03_has_a_reference():
@@ -66,11 +59,7 @@ def test_reference_passes_the_hidden_tests_of_the_notebook(root, capfd):
 
 @pytest.mark.parametrize("name", list(REFERENCE))
 def test_hidden_adds_cases(name, capfd):
-    counts = []
-    for hidden in (False, True):
-        CHECKS[name](REFERENCE[name], hidden=hidden)
-        counts.append(int(re.search(r"all (\d+) cases", one_success_line(capfd, name)).group(1)))
-    assert counts[1] > counts[0] >= 2
+    assert_hidden_adds_cases(CHECKS[name], REFERENCE[name], name, capfd)
 
 
 # ---------------------------------------------------------------- realistic mistakes

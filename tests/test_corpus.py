@@ -218,3 +218,14 @@ def test_encode_and_decode(corpus):
             np.testing.assert_array_equal(corpus.encode(corpus.decode(s)), s)
     assert corpus.encode("<num> items").tolist() == [corpus.word_to_id["<num>"], corpus.word_to_id.get("items", 0)]
 
+
+
+def test_long_stream_repeats_the_stream_with_new_sentence_indices(corpus):
+    ids, sentence = corpus.stream("dev", 3)
+    length = 2 * len(ids) + 5
+    long_ids, long_sentence = corpus.long_stream("dev", 3, length)
+    assert len(long_ids) == len(long_sentence) == length
+    np.testing.assert_array_equal(long_ids[:len(ids)], ids)
+    np.testing.assert_array_equal(long_ids[len(ids):2 * len(ids)], ids)
+    np.testing.assert_array_equal(long_sentence[len(ids):2 * len(ids)], sentence + len(corpus.dev))
+    assert np.all(np.diff(long_sentence) >= 0)  # windows cannot join two copies

@@ -105,13 +105,6 @@ def test_softmax_cross_entropy_names_wrong_scores():
 # ---------------------------------------------------------------- figures
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    plt.close("all")
-    yield
-    plt.close("all")
-
-
 def test_plot_sparsity_and_storage():
     ns, unseen, distinct = [1, 2, 3, 4], [0.0, 0.3, 0.63, 0.77], [1400, 9000, 30000, 60000]
     fig = plots.plot_sparsity_and_storage(ns, unseen, distinct, 120_000)

@@ -11,13 +11,6 @@ from helpers import activations as A
 from helpers import data, plots, widgets
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    plt.close("all")
-    yield
-    plt.close("all")
-
-
 def test_backend_is_non_interactive():
     assert matplotlib.get_backend().lower() == "agg"
 

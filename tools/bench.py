@@ -57,10 +57,7 @@ def bench_components(runs: int) -> None:
     from helpers.data.corpus import load_corpus
 
     corpus = load_corpus()
-    ids, sentence = corpus.stream("train", 5)
-    repeat = int(np.ceil(1_000_000 / len(ids)))
-    big_ids = np.tile(ids, repeat)[:1_000_000]
-    big_sentence = (np.arange(repeat)[:, None] * (sentence[-1] + 1) + sentence[None, :]).ravel()[:1_000_000]
+    big_ids, big_sentence = corpus.long_stream("train", 5, 1_000_000)
     print(f"\ncounting n-grams in a stream of {len(big_ids):,} tokens (median of {runs}):")
     for n in (2, 3, 5):
         times = []

@@ -97,6 +97,14 @@ class Corpus:
         ids = np.concatenate([np.concatenate([np.full(pad, 1), s, [2]]) for s in sentences]).astype(np.int64)
         return ids, np.repeat(np.arange(len(sentences)), lengths)
 
+    def long_stream(self, split: str, n: int, length: int):
+        """``stream(split, n)`` repeated until it has ``length`` positions (cut there), each copy with
+        its own sentence indices: a stream of any size for timing, e.g. a million tokens."""
+        ids, sentence = self.stream(split, n)
+        copies = -(-length // len(ids))
+        offsets = np.arange(copies)[:, None] * (sentence[-1] + 1)
+        return np.tile(ids, copies)[:length], (offsets + sentence[None, :]).ravel()[:length]
+
     def n_tokens(self, split: str) -> int:
         """Tokens a model predicts in a split: the words plus one </s> per sentence."""
         return int(sum(len(s) + 1 for s in getattr(self, split)))
