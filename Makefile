@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: lab test bench notebooks clean
+.PHONY: lab test bench notebooks grade clean
 
 # JupyterLab refuses to run as root unless told to (containers, some JupyterHub images)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -24,6 +24,13 @@ bench: $(READY)
 # Instructors: regenerate the student versions in notebooks/ from solutions/.
 notebooks: $(READY)
 	for a in $(ASSIGNMENTS); do PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+# Instructors: grade a class.  make grade ASSIGNMENT=01_activations SUBMISSIONS=path/to/submissions
+# (ASSIGNMENT=all grades every assignment; SUBMISSIONS: nbgrader's submitted/ tree, a folder of
+# <student>.ipynb or <student>_<assignment>.ipynb files, or a zip of either).  Reports go to reports/.
+grade: $(READY)
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name|all> SUBMISSIONS=<path>"; exit 2; }
+	$(BIN)/python -m helpers.grading --assignment "$(ASSIGNMENT)" --submissions "$(SUBMISSIONS)" $(GRADE_OPTIONS)
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'

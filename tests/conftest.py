@@ -56,3 +56,21 @@ def assert_hidden_adds_cases(check, reference, name, capfd):
         check(reference, hidden=hidden)
         counts.append(int(re.search(r"all (\d+) cases", one_success_line(capfd, name)).group(1)))
     assert counts[1] > counts[0] >= 2
+
+
+@pytest.fixture
+def without_delegation_check(monkeypatch):
+    """For tests of other features that build wrong answers on top of the reference implementation
+    (``lambda z: 2 * relu(z)``): the delegation detector, tested in test_delegation.py, stays out."""
+    from helpers.checks import framework
+    monkeypatch.setattr(framework, "REFERENCE_MODULES", ())
+
+
+def student_copy(fn):
+    """A correct implementation as a student would hand it in: the reference's code in a new function
+    object with its own code object, so the checks' delegation detector (which recognises the reference's
+    code object, however it is reached) does not mistake it for a call to the reference."""
+    import types
+    copy = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    return copy

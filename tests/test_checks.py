@@ -19,6 +19,9 @@ from helpers.checks import (EXERCISES, Case, CheckFailure, check_collapse_linear
 from helpers.checks.framework import close, fmt
 from helpers.grading import HideHiddenTestOutput
 
+# wrong answers here are built on the reference: the delegation detector has its own tests
+pytestmark = pytest.mark.usefixtures("without_delegation_check")
+
 REFERENCE = {
     "sigmoid": A.sigmoid, "sigmoid_grad": A.sigmoid_grad, "tanh_grad": A.tanh_grad, "relu": A.relu,
     "relu_grad": A.relu_grad, "softmax": A.softmax, "collapse_linear": L.collapse_linear, "fit_affine": L.fit_affine,

@@ -18,6 +18,9 @@ from helpers.checks import EXERCISES, TRAIN_SCHEDULE, CheckFailure, progress
 from helpers.checks.framework import check_gradients
 from helpers.data.sentiment import load_sentiment
 
+# wrong answers here are built on the reference: the delegation detector has its own tests
+pytestmark = pytest.mark.usefixtures("without_delegation_check")
+
 REFERENCE = {
     "binary_cross_entropy": losses.binary_cross_entropy, "binary_cross_entropy_grad": losses.binary_cross_entropy_grad,
     "average_pool_forward": clf.average_pool_forward, "average_pool_backward": clf.average_pool_backward,

@@ -5,8 +5,10 @@ output with the reference implementation's, and on the first mismatch raises
 ``AssertionError`` with a message that says exactly what is wrong: the case,
 the output, the element, expected against received, and a hint for the usual
 mistake.  It also catches a function that is not implemented, raises, returns
-None or a non-array, returns the wrong shape or dtype, or modifies its inputs
-in place.  Warnings raised while the student's code runs are captured (a
+None or a non-array, returns the wrong shape or dtype, modifies its inputs
+in place, or hands the work to the reference implementation of the same
+exercise (``ReferenceDelegation``: the hidden tests score it 0 and the grader
+flags it for review).  Warnings raised while the student's code runs are captured (a
 correct answer never loses points to a warning on stderr) and mentioned in
 the one success line that is printed when every case passes.
 """
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
+import sys
+import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,6 +48,52 @@ Hint = Callable[[Case, tuple, tuple], "str | None"]
 
 class CheckFailure(AssertionError):
     """A check found a mismatch; the message says what and where."""
+
+
+class ReferenceDelegation(CheckFailure):
+    """The student's function called the course's reference implementation of the same exercise."""
+
+
+#: modules of reference implementations that an exercise's own function may not call under its name
+REFERENCE_MODULES = ("activations", "linear", "layers", "mlp", "losses", "optim", "gradcheck", "classifier",
+                     "ngram", "window_lm")
+_setprofile, _getprofile = sys.setprofile, sys.getprofile  # captured before any student code runs
+
+
+def references(name: str) -> dict:
+    """id of the code object -> "helpers.module.name" for each reference implementation called ``name``
+    (by identity: code objects compare equal by content)."""
+    found = {}
+    for module_name in REFERENCE_MODULES:
+        module = sys.modules.get(f"helpers.{module_name}") or importlib.import_module(f"helpers.{module_name}")
+        fn = vars(module).get(name)
+        if isinstance(fn, types.FunctionType):
+            found[id(fn.__code__)] = f"helpers.{module_name}.{name}"
+    return found
+
+
+@contextlib.contextmanager
+def no_delegation(name: str):
+    """Raise ReferenceDelegation if the block calls the reference implementation of exercise ``name``,
+    however it is reached: by its module, an alias, or a function object captured earlier."""
+    targets = references(name)
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call" and id(frame.f_code) in targets:
+            seen.append(targets[id(frame.f_code)])
+
+    previous = _getprofile()
+    _setprofile(profile if targets else previous)
+    try:
+        yield
+    finally:
+        _setprofile(previous)
+    if seen:
+        raise ReferenceDelegation(
+            f"{name} calls {seen[0]}, the course's reference implementation of this exercise. Write the "
+            f"computation yourself; a function that hands the work to the reference scores 0 and is flagged "
+            f"for the instructor.")
 
 
 def show_check_failure(shell, etype, value, tb, tb_offset=None):
@@ -89,7 +140,8 @@ def call_student(fn, name: str, case: Case, caught: list, mutation_hint: str | N
     with warnings.catch_warnings(record=True) as record, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         try:
-            out = fn(*args, **kwargs)
+            with no_delegation(name):
+                out = fn(*args, **kwargs)
         except CheckFailure:
             raise  # a check's own message about the outputs (e.g. not a pair), not an error in fn
         except NotImplementedError:

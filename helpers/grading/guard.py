@@ -1,0 +1,180 @@
+"""Tamper detection inside the process that runs a submission.
+
+Student code runs in the same interpreter as the checks, so it could change
+what the checks compare with: replace ``numpy.allclose``, a function of
+``helpers``, an entry of ``sys.modules``, a ``check_*`` name in the notebook,
+or the code object of a function.  Two defences work together:
+
+* ``Baseline`` is taken before any student code runs: every attribute of the
+  protected modules (numpy, helpers, builtins, sys and the standard modules the
+  checks use), copies of their module-level arrays, lists and dicts, the code
+  of every ``helpers`` function, and the protected entries of ``sys.modules``.
+  ``Baseline.verify()`` runs before and after every cell: it names each change
+  and puts the original back, so the checks always compare with the real
+  functions, and the submission is flagged for review.
+* ``watch`` installs an audit hook (PEP 578, which code cannot remove) that
+  records what Python reports but a snapshot cannot see: replacing a
+  function's ``__code__`` or a class attribute of a protected module, walking
+  the garbage collector, ctypes, starting processes, sending signals, opening
+  network connections, reading the hidden folders (solutions, submissions) and
+  writing outside the throwaway working directory.
+
+What is not defended against is listed in the README (instructor section).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import types
+
+import numpy as np
+
+PROTECTED = ("numpy", "helpers", "builtins", "sys", "copy", "warnings", "contextlib", "dataclasses", "math",
+             "functools", "operator", "types", "traceback", "IPython.core.interactiveshell")
+#: attributes of sys that change in normal operation (IPython and the grader swap them)
+SYS_VOLATILE = {"last_type", "last_value", "last_traceback", "last_exc", "stdout", "stderr", "stdin",
+                "displayhook", "excepthook", "ps1", "ps2", "ps3", "path", "path_importer_cache", "tracebacklimit"}
+_MISSING = object()
+_same_array = np.array_equal  # captured before any student code runs
+_deepcopy = copy.deepcopy
+
+
+def _protected(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in PROTECTED)
+
+
+def _equal(a, b) -> bool:
+    try:
+        if isinstance(a, np.ndarray):
+            return isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and \
+                bool(_same_array(a, b, equal_nan=a.dtype.kind in "fc"))
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+class Baseline:
+    """The state of the protected modules before student code; ``verify`` restores it."""
+
+    def __init__(self) -> None:
+        self.modules = {name: m for name, m in list(sys.modules.items())
+                        if _protected(name) and isinstance(m, types.ModuleType)}
+        self.attrs = {}
+        self.values = {}
+        self.code = {}
+        for name, module in self.modules.items():
+            attrs = dict(vars(module))
+            if name == "sys":
+                attrs = {k: v for k, v in attrs.items() if k not in SYS_VOLATILE}
+            self.attrs[name] = attrs
+            if name.startswith("helpers") and not name.startswith("helpers.grading"):  # the grader's own state
+                for key, value in attrs.items():
+                    if isinstance(value, (np.ndarray, list, dict, set, tuple)) and not key.startswith("__"):
+                        try:
+                            self.values[(name, key)] = (value, _deepcopy(value))
+                        except Exception:
+                            pass
+                    if isinstance(value, types.FunctionType) and value.__module__ == name:
+                        self.code[value] = (value.__code__, value.__defaults__, value.__kwdefaults__)
+
+    def verify(self) -> list[str]:
+        """The changes made since the baseline (each restored), as sentences."""
+        changes = []
+        for name, module in self.modules.items():
+            if sys.modules.get(name, _MISSING) is not module:
+                changes.append(f"sys.modules[{name!r}] was replaced or removed")
+                sys.modules[name] = module
+            current = vars(module)
+            for key, value in self.attrs[name].items():
+                if current.get(key, _MISSING) is not value:
+                    changes.append(f"{name}.{key} was replaced" if key in current else f"{name}.{key} was deleted")
+                    setattr(module, key, value)
+        for (name, key), (obj, saved) in self.values.items():
+            if not _equal(obj, saved):
+                changes.append(f"the contents of {name}.{key} were changed")
+                self._refill(obj, saved)
+        for fn, (code, defaults, kwdefaults) in self.code.items():
+            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
+                changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            changes.append("a trace or profile function was installed (sys.settrace / sys.setprofile)")
+            sys.settrace(None)
+            sys.setprofile(None)
+        return changes
+
+    @staticmethod
+    def _refill(obj, saved) -> None:
+        """Put the saved contents back into a changed module-level container."""
+        if isinstance(obj, np.ndarray):
+            obj.flags.writeable = True
+            obj[...] = saved
+        elif isinstance(obj, (list, dict, set)):
+            obj.clear()
+            obj.update(saved) if not isinstance(obj, list) else obj.extend(saved)
+
+
+def _under(path, folders) -> bool:
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, str):
+        return False
+    path = os.path.abspath(path)
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+_WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_PROCESS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+            "pty.spawn"}
+_GC = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+
+
+def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[str, ...]) -> None:
+    """Install the audit hook; ``report(reason)`` is called for every suspicious event.
+
+    hidden: folders the submission must not read (solutions, submissions, reports);
+    writable: folders it may write (its working directory, /tmp, /dev/null);
+    own_files: source files of the grader, whose own calls (sys.setprofile) are not reported.
+    """
+    hidden = [os.path.abspath(f) for f in hidden]
+    writable = [os.path.abspath(f) for f in writable]
+    getframe = sys._getframe
+
+    def hook(event, args):
+        try:
+            if event == "open":
+                path, mode, flags = args
+                if _under(path, hidden):
+                    report(f"opened {path}, inside a folder hidden from submissions")
+                elif ((mode and any(c in mode for c in "wax+")) or (flags or 0) & _WRITE) \
+                        and not _under(path, writable) and isinstance(path, (str, bytes)):
+                    report(f"tried to write {os.fsdecode(path)}, outside its working directory")
+            elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
+                report(f"listed {args[0]}, a folder hidden from submissions")
+            elif event == "object.__setattr__":
+                obj, name = args[0], args[1]
+                module = getattr(obj, "__module__", None) or ""
+                if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
+                    what = "a class" if isinstance(obj, type) else "a function"
+                    report(f"set {name} of {what} of {module} ({getattr(obj, '__qualname__', obj)!s})")
+            elif event == "code.__new__":
+                report("built a code object by hand (code.__new__ / code.replace)")
+            elif event in _GC:
+                report(f"walked the interpreter's objects ({event})")
+            elif event.startswith("ctypes."):
+                report(f"used ctypes ({event})")
+            elif event in _PROCESS:
+                report(f"started a process ({event})")
+            elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
+                report(f"sent a signal ({event})")
+            elif event in ("socket.connect", "socket.bind"):
+                report(f"opened a network connection ({event} {args[1]!r})")
+            elif event in ("sys.settrace", "sys.setprofile"):
+                caller = getframe(1).f_code.co_filename
+                if caller not in own_files:
+                    report(f"installed a trace or profile function ({event})")
+        except Exception:  # an audit hook must never break the operation it watches
+            pass
+
+    sys.addaudithook(hook)

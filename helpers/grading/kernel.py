@@ -1,0 +1,337 @@
+"""Running a submission's cells in a forked, pre-warmed process, as a Jupyter kernel would.
+
+The grader imports NumPy, matplotlib, IPython and ``helpers`` once (``warm_up``),
+then forks one process per submission (``run``): starting a Jupyter kernel and
+importing everything again would cost more than grading the notebook.  In the
+fork, the cells run in an IPython ``InteractiveShell`` (magics, display,
+``%matplotlib inline`` work as in Jupyter), with their outputs captured and
+capped.  Test cells, which come from the release, are executed directly with
+``exec`` in the notebook's namespace, so nothing the student's cells did to
+IPython (input transformers, custom exception handlers, event callbacks) can
+change their outcome; before each of them, the ``check_*`` names they call and
+the protected modules are verified and restored (``guard``).
+
+Each cell's result is sent to the parent as one JSON line on a pipe:
+``{"start": i}`` when cell i starts, then ``{"cell": i, "outputs": [...],
+"error": name or null, "seconds": t, "truncated": bool}``, ``{"flags": [...]}``
+for tampering, and ``{"end": true}``.  A cell that runs longer than its time
+limit is interrupted with ``CellTimeout``; one that ignores the interruption is
+killed by the parent.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+from . import guard, sandbox
+
+GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class CellTimeout(BaseException):
+    """The cell ran longer than the per-cell time limit (a BaseException: ``except Exception`` does not catch it)."""
+
+
+class Outputs:
+    """The outputs of the running cell, in nbformat's shape, with caps on their size.
+
+    text_cap: characters of stdout/stderr kept per cell; cap: bytes of all outputs per cell
+    (figures included); ``budget`` (shared by all cells) caps the whole notebook.
+    """
+
+    def __init__(self, cap: int, text_cap: int, budget: list) -> None:
+        self.cap, self.text_cap, self.budget = cap, text_cap, budget
+        self.items, self.size, self.text, self.truncated = [], 0, 0, False
+
+    def _room(self, n: int, text: bool = False) -> int:
+        room = max(0, min(self.cap - self.size, self.budget[0], self.text_cap - self.text if text else n))
+        if n > room:
+            self.truncated = True
+        return min(n, room)
+
+    def _spend(self, n: int, text: bool = False) -> None:
+        self.size += n
+        self.budget[0] -= n
+        if text:
+            self.text += n
+
+    def stream(self, name: str, text: str) -> None:
+        keep = self._room(len(text), text=True)
+        if keep <= 0:
+            return
+        self._spend(keep, text=True)
+        if self.items and self.items[-1].get("name") == name and self.items[-1]["output_type"] == "stream":
+            self.items[-1]["text"] += text[:keep]
+        else:
+            self.items.append({"output_type": "stream", "name": name, "text": text[:keep]})
+
+    def bundle(self, kind: str, data: dict, metadata: dict | None, count: int | None = None) -> None:
+        data = {k: (base64.b64encode(v).decode() if isinstance(v, bytes) else v) for k, v in data.items()
+                if isinstance(v, (str, bytes, dict, list))}
+        n = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+        if self._room(n) < n:
+            return
+        self._spend(n)
+        item = {"output_type": kind, "data": data, "metadata": metadata or {}}
+        if kind == "execute_result":
+            item["execution_count"] = count
+        self.items.append(item)
+
+    def error(self, ename: str, evalue: str, stb: list[str]) -> None:
+        text = [line[:4000] for line in stb[-60:]]
+        self.items.append({"output_type": "error", "ename": ename, "evalue": evalue[:4000], "traceback": text})
+
+    def clear(self) -> None:
+        self.budget[0] += self.size
+        self.items, self.size, self.text = [], 0, 0
+
+
+class _Writer:
+    """sys.stdout / sys.stderr of the submission."""
+
+    encoding, errors = "utf-8", "replace"
+
+    def __init__(self, name: str, sink) -> None:
+        self.name, self.sink = name, sink
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.sink().stream(self.name, text)
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError("the grader's output streams have no file descriptor")
+
+
+_current = {"outputs": Outputs(0, 0, [0])}
+
+
+def _sink() -> Outputs:
+    return _current["outputs"]
+
+
+def make_shell():
+    """An InteractiveShell whose displays, results and errors go to the running cell's Outputs."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class Publisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            _sink().bundle("display_data", data, metadata)
+
+        def clear_output(self, wait=False):
+            _sink().clear()
+
+    class Hook(DisplayHook):
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            _sink().bundle("execute_result", format_dict, md_dict, self.prompt_count)
+
+        def finish_displayhook(self):
+            pass
+
+    class Shell(InteractiveShell):
+        displayhook_class = Hook
+        display_pub_class = Publisher
+
+        def _showtraceback(self, etype, evalue, stb):
+            _sink().error(etype.__name__, str(evalue), list(stb))
+
+        def enable_gui(self, gui=None):
+            pass  # inline figures need no event loop
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    return Shell.instance(config=config)
+
+
+def single_threaded_blas() -> bool:
+    """One BLAS thread per grading process: parallel gradings share the cores, and a multithreaded
+    BLAS that must share them slows down tenfold.  (The environment variables only act before NumPy
+    is imported, so the loaded OpenBLAS is also told directly.)"""
+    import ctypes
+    import re
+    with open("/proc/self/maps") as f:
+        libraries = sorted(set(re.findall(r"\S*openblas\S*\.so\S*", f.read())))
+    for path in libraries:
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            if hasattr(lib, name):
+                getattr(lib, name)(1)
+                return True
+    return False
+
+
+def warm_up() -> dict:
+    """Import everything a notebook uses and build the shell, once, before forking."""
+    os.environ.update(GRADING_ENV)
+    import numpy  # noqa: F401
+    single_threaded_blas()
+    import pkgutil
+    import importlib
+    import helpers
+    shell = make_shell()
+    shell.enable_matplotlib("inline")
+    for module in pkgutil.walk_packages(helpers.__path__, "helpers."):
+        if not module.name.startswith("helpers.grading"):
+            importlib.import_module(module.name)
+    import matplotlib.pyplot  # noqa: F401
+    from helpers.checks.framework import use_short_tracebacks
+    use_short_tracebacks()
+    return {"shell": shell, "baseline": guard.Baseline()}
+
+
+def _guarded_names(cells: list[dict]) -> set[str]:
+    """Names a test cell calls that answer cells do not define (check_*, show_progress ...)."""
+    defined = set()
+    for cell in cells:
+        if cell["kind"] == "answer":
+            try:
+                tree = ast.parse(cell["release_source"])
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                    defined.add(node.name)
+                elif isinstance(node, ast.Assign):
+                    defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    called = set()
+    for cell in cells:
+        if cell["kind"] == "test":
+            called.update(n.id for n in ast.walk(ast.parse(cell["source"])) if isinstance(n, ast.Name))
+    return called - defined
+
+
+def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs, shell) -> str | None:
+    """Run a test cell's (trusted) source; record an error output; return the error's class name."""
+    try:
+        exec(compile(source, f"<test cell {name}>", "exec"), namespace)
+    except BaseException as err:  # noqa: B036 - every failure of a test cell is a result to record
+        cause = err.__cause__
+        stb = traceback.format_exception(type(cause), cause, cause.__traceback__) if cause is not None else []
+        if type(err).__name__ == "CheckFailure" or isinstance(err, AssertionError):
+            stb.append(f"{type(err).__name__}: {err}")
+        else:
+            stb = traceback.format_exception(type(err), err, err.__traceback__)
+        outputs.error(type(err).__name__, str(err), stb)
+        return type(err).__name__
+    return None
+
+
+def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: set[int], hidden: list[str]) -> None:
+    """The forked process: isolate, run every cell, report on ``fd``; never returns."""
+    send_lock = [fd]
+
+    def send(message: dict) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(send_lock[0], data):]
+
+    code = 0
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(devnull, target)
+        holds = sandbox.enter(memory_bytes=limits["memory_bytes"], cpu_seconds=limits["notebook_seconds"] + 5,
+                              hide=hidden)
+        workdir = "/tmp/work" if "private /tmp" in holds else limits["workdir"]
+        os.chdir(workdir)
+        os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")
+        send({"isolation": holds})
+        flags: list[str] = []
+        writable = [workdir, os.devnull] + (["/tmp", "/var/tmp", "/dev/shm"] if workdir == "/tmp/work" else [])
+        own = (__file__, guard.__file__, sys.modules["helpers.checks.framework"].__file__)
+        guard.watch(flags.append, hidden=hidden, writable=writable, own_files=own)
+        _run_cells(state, cells, send, limits, skip, flags)
+        send({"end": True})
+    except BaseException as err:  # the grader's own failure: report it, never hang the parent
+        try:
+            send({"crash": f"{type(err).__name__}: {err}"})
+        except BaseException:
+            pass
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _run_cells(state, cells, send, limits, skip, flags) -> None:
+    shell, baseline = state["shell"], state["baseline"]
+    namespace = shell.user_ns
+    guarded = _guarded_names(cells)
+    originals: dict = {}
+    budget = [limits["notebook_output_bytes"]]
+    stdout, stderr = _Writer("stdout", _sink), _Writer("stderr", _sink)
+
+    def on_alarm(signum, frame):
+        raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
+
+    def check_integrity():
+        changes = baseline.verify()
+        for name, value in originals.items():
+            if namespace.get(name) is not value:
+                changes.append(f"the notebook name {name} (used by the tests) was redefined")
+                namespace[name] = value
+        return changes
+
+    for cell in cells:
+        i = cell["index"]
+        send({"start": i})
+        outputs = Outputs(limits["output_bytes"], limits["text_bytes"], budget)
+        _current["outputs"] = outputs
+        started = time.monotonic()
+        error = None
+        if i in skip:
+            outputs.error("CellSkipped", skip_reason(skip[i]), [f"CellSkipped: {skip_reason(skip[i])}"])
+            error = "CellSkipped"
+        else:
+            sys.stdout, sys.stderr = stdout, stderr
+            flags.extend(check_integrity())
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, limits["cell_seconds"])
+            try:
+                if cell["kind"] == "test":
+                    error = _exec_test(cell["source"], cell["grade_id"], namespace, outputs, shell)
+                else:
+                    result = shell.run_cell(cell["source"], store_history=True)
+                    failure = result.error_before_exec or result.error_in_exec
+                    error = type(failure).__name__ if failure is not None else None
+            except CellTimeout as err:  # raised between the shell's own handlers
+                outputs.error("CellTimeout", str(err), [f"CellTimeout: {err}"])
+                error = "CellTimeout"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            flags.extend(check_integrity())
+            if cell["kind"] == "locked":
+                originals.update({k: namespace[k] for k in guarded if k in namespace})
+        send({"cell": i, "outputs": outputs.items, "error": error, "seconds": round(time.monotonic() - started, 3),
+              "truncated": outputs.truncated})
+        if flags:
+            send({"flags": sorted(set(flags))})
+            flags.clear()
+
+
+def skip_reason(what: str) -> str:
+    return f"not run: {what}"
