@@ -5,7 +5,10 @@ times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
 nbgrader sets it), and print the median wall time (kernel start included) and
 the median peak resident memory of the kernel process.
 
-    python tools/bench.py [--runs 3] [assignment ...]
+Then grade a synthetic class of 100 submissions (``--grade``, ``--class-size``)
+with the command ``make grade`` runs, and print the throughput.
+
+    python tools/bench.py [--runs 3] [--only-grading] [assignment ...]
 """
 from __future__ import annotations
 
@@ -75,11 +78,51 @@ def bench_components(runs: int) -> None:
           f"{statistics.median(times):.2f} s")
 
 
+def synthetic_class(assignment: str, n: int, folder: Path) -> None:
+    """``n`` submissions of ``assignment`` in ``folder``: every fourth blank, every fourth with half of
+    the answers blank, the rest solved (as a class looks near the deadline)."""
+    release = nbformat.read(ROOT / "notebooks" / assignment / f"{assignment}.ipynb", 4)
+    solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
+    solved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
+              if c.metadata.get("nbgrader", {}).get("solution")}
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        nb = nbformat.from_dict(release)
+        answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        for k, cell in enumerate(answers):
+            if i % 4 != 0 and not (i % 4 == 1 and k % 2):
+                cell.source = solved[cell.metadata["nbgrader"]["grade_id"]]
+        nbformat.write(nb, folder / f"student{i:03d}.ipynb")
+
+
+def bench_grading(assignment: str, n: int) -> float:
+    """Grade a synthetic class with `make grade`'s command; print and return submissions per second."""
+    import subprocess
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic_class(assignment, n, Path(tmp) / "class")
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "helpers.grading", "--assignment", assignment,
+                                 "--submissions", str(Path(tmp) / "class"), "--out", str(Path(tmp) / "reports")],
+                                capture_output=True, text=True, cwd=ROOT)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            raise SystemExit(f"grading failed:\n{result.stdout}\n{result.stderr}")
+    print(f"grading a class of {n} submissions of {assignment} on {os.cpu_count()} cores: {seconds:.1f} s, "
+          f"{n / seconds:.2f} submissions per second (goal >= 1), feedback included")
+    print("  " + result.stdout.splitlines()[0])
+    return n / seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="assignments to run (default: all in solutions/)")
     parser.add_argument("--runs", type=int, default=3, help="runs per mode; the median is printed (default 3)")
+    parser.add_argument("--grade", default="01_activations", help="assignment of the grading benchmark")
+    parser.add_argument("--class-size", type=int, default=100, help="submissions in the grading benchmark")
+    parser.add_argument("--only-grading", action="store_true", help="run only the grading benchmark")
     args = parser.parse_args(argv)
+    if args.only_grading:
+        return 0 if bench_grading(args.grade, args.class_size) >= 1.0 else 1
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
         os.environ.setdefault(var, tempfile.mkdtemp(prefix=var.lower() + "-"))
     names = args.assignments or sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
@@ -97,7 +140,8 @@ def main(argv=None) -> int:
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
     bench_components(args.runs)
-    return 1 if over else 0
+    rate = bench_grading(args.grade, args.class_size)
+    return 1 if over or rate < 1.0 else 0
 
 
 if __name__ == "__main__":

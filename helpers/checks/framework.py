@@ -68,7 +68,7 @@ def references(name: str) -> dict:
         module = sys.modules.get(f"helpers.{module_name}") or importlib.import_module(f"helpers.{module_name}")
         fn = vars(module).get(name)
         if isinstance(fn, types.FunctionType):
-            found[id(fn.__code__)] = f"helpers.{module_name}.{name}"
+            found[id(fn.__code__)] = f"{fn.__module__}.{fn.__qualname__}"  # where it is defined
     return found
 
 

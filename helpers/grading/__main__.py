@@ -62,24 +62,21 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
     prepared = {s: preflight.prepare(p, release) for s, p in sorted(found.items())}
     jobs = [((s,), p.cells, hidden) for s, p in prepared.items() if not p.failure]
     limits = runner.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                           memory_mb=args.memory_mb)
+                           memory_mb=args.memory_mb, figures=args.figures)
     bar = Progress(f"grading {assignment}", len(prepared))
     for _ in range(len(prepared) - len(jobs)):
         bar()
     outcomes = runner.run_all(state, jobs, limits, args.jobs, bar)
+    ran = time.monotonic() - started
     grades = [report.grade(s, assignment, release, p, outcomes.get((s,))) for s, p in prepared.items()]
     out = Path(args.out) / assignment
     for sub in ("graded", "feedback"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
-    for g in grades:
-        if g.nb is not None:
-            nbformat.write(g.nb, out / "graded" / f"{g.student_id}.ipynb")
-            if not args.no_feedback:
-                (out / "feedback" / f"{g.student_id}.html").write_text(report.feedback_html(g), encoding="utf-8")
+    report.write_notebooks(grades, out, not args.no_feedback, args.jobs)
     report.write_grades(str(out / "grades.csv"), grades)
     isolation = next((o.isolation for o in outcomes.values() if o.isolation), [])
-    text = report.summary(assignment, grades, isolation, time.monotonic() - started)
+    text = report.summary(assignment, grades, isolation, ran, time.monotonic() - started - ran)
     (out / "summary.txt").write_text(text, encoding="utf-8")
     print(text)
     return grades
@@ -95,6 +92,8 @@ def main(argv=None) -> int:
     parser.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook")
     parser.add_argument("--memory-mb", type=int, default=2048, help="memory per submission, MB")
     parser.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    parser.add_argument("--figures", action="store_true",
+                        help="keep figures in graded notebooks and feedback (slower; figures are not graded)")
     parser.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root = Path(args.course)

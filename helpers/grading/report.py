@@ -93,10 +93,12 @@ def write_grades(path: str, grades: list[Grade]) -> None:
             writer.writerow(g.row())
 
 
-def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds: float) -> str:
+def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds: float,
+            report_seconds: float) -> str:
     """Counts per status, the score distribution, the submissions to look at, and the isolation that held."""
-    lines = [f"{assignment}: {len(grades)} submissions graded in {seconds:.1f} s"
-             + (f" ({len(grades) / seconds:.2f} per second)" if seconds > 0 else "")]
+    total = seconds + report_seconds
+    lines = [f"{assignment}: {len(grades)} submissions graded in {total:.1f} s ({len(grades) / max(total, 1e-9):.2f} "
+             f"per second): {seconds:.1f} s running them, {report_seconds:.1f} s writing grades and feedback"]
     for status in ("graded", "needs_review", "failed"):
         lines.append(f"  {status:<13} {sum(g.status == status for g in grades)}")
     scores = [g.score for g in grades if g.score is not None]
@@ -156,3 +158,23 @@ def feedback_html(g: Grade) -> str:
                               "late_penalty": 0}}
     body, _ = _exporter["html"].from_notebook_node(feedback_notebook(g), resources=resources)
     return body
+
+
+_TO_WRITE: list = []
+
+
+def _write_one(k: int, out, feedback: bool) -> None:
+    g = _TO_WRITE[k]
+    nbformat.write(g.nb, os.path.join(out, "graded", f"{g.student_id}.ipynb"))
+    if feedback:
+        with open(os.path.join(out, "feedback", f"{g.student_id}.html"), "w", encoding="utf-8") as f:
+            f.write(feedback_html(g))
+
+
+def write_notebooks(grades: list, out, feedback: bool, jobs: int) -> None:
+    """The graded notebooks and the feedback pages, rendered in ``jobs`` forked processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    _TO_WRITE[:] = [g for g in grades if g.nb is not None]
+    with ProcessPoolExecutor(max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_write_one, range(len(_TO_WRITE)), [out] * len(_TO_WRITE), [feedback] * len(_TO_WRITE)))

@@ -34,6 +34,7 @@ class Limits:
     text_bytes: int = 100_000  # printed text per cell
     notebook_output_bytes: int = 20_000_000
     grace: float = 3.0
+    figures: bool = False  # render figures into the graded notebook and the feedback
     attempts: int = 3
 
 
@@ -83,7 +84,7 @@ def _start(state: dict, run: _Run, limits: Limits, workroot: str, others: list[i
     child_limits = {"cell_seconds": limits.cell_seconds, "notebook_seconds": int(limits.notebook_seconds),
                     "memory_bytes": _vm_bytes() + limits.memory_mb * 2**20, "output_bytes": limits.output_bytes,
                     "text_bytes": limits.text_bytes, "notebook_output_bytes": limits.notebook_output_bytes,
-                    "workdir": workdir}
+                    "workdir": workdir, "figures": limits.figures}
     pid = os.fork()
     if pid == 0:  # the child: never returns
         try:

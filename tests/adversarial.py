@@ -1,0 +1,162 @@
+"""The adversarial submissions of 01_activations, each with the grade it must get.
+
+``CORPUS`` maps a student id to ``(build, status, score, detail)``:
+``build(solved, blank, places)`` returns the submission (a notebook, or raw
+bytes for a file that is not one); ``score`` is None when grading must fail;
+``detail`` is a regular expression the detail column must match.  ``places``
+holds the paths a submission tries to reach (its test writes them into the code).
+
+Points of 01: sigmoid 15, sigmoid_grad 10, tanh_grad 10, relu 10, relu_grad 10,
+softmax 15, collapse_linear 15, fit_affine 15.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+import nbformat
+
+from mistakes import MISTAKES
+
+
+def answer(nb, gid: str, source: str):
+    """``nb`` with the answer cell ``gid`` replaced by ``source``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == gid:
+            cell.source = source
+            return nb
+    raise KeyError(gid)
+
+
+def after(nb, gid: str | None, source: str, **nbgrader):
+    """``nb`` with a new code cell after the cell ``gid`` (None: at the end)."""
+    nb = copy.deepcopy(nb)
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = nbgrader
+    at = next((k + 1 for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid),
+              len(nb.cells))
+    nb.cells.insert(at, cell)
+    return nb
+
+
+def without(nb, gid: str):
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != gid]
+    return nb
+
+
+def duplicated(nb, gid: str):
+    nb = copy.deepcopy(nb)
+    k = next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+    twin = copy.deepcopy(nb.cells[k])
+    twin.id = twin.id + "-copy"
+    nb.cells.insert(k + 1, twin)
+    return nb
+
+
+def edited(nb, gid: str, source: str):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == gid:
+            cell.source = source
+    return nb
+
+
+WRONG_RELU = "def relu(z):\n    return z\n"
+GRAD_GID, GRAD_SOURCE, _ = MISTAKES["01_activations"]["relu_grad_one_at_zero"]
+
+
+def _corrupt(solved, blank, places) -> bytes:
+    return nbformat.writes(solved).encode()[:5000]
+
+
+def _nbformat3(solved, blank, places) -> bytes:
+    data = json.loads(nbformat.writes(solved))
+    data["nbformat"], data["nbformat_minor"] = 3, 0
+    return json.dumps(data).encode()
+
+
+CORPUS = {
+    "correct": (lambda s, b, p: s, "graded", 100, r"^$"),
+    "blank": (lambda s, b, p: b, "graded", 0, r"^$"),
+    "wrong_answer": (lambda s, b, p: answer(s, GRAD_GID, GRAD_SOURCE), "graded", 90, r"^$"),
+    "error_in_answer_cell": (
+        lambda s, b, p: answer(s, "sigmoid", "import numpy_that_does_not_exist\n\n"
+                                             "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"),
+        "graded", 85, r"^$"),
+    "error_at_import": (lambda s, b, p: after(s, "setup", "raise RuntimeError('my notebook is broken')"),
+                        "graded", 100, r"^$"),
+    "loop_inside_exercise": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    while True:\n        pass\n"),
+                             "graded", 90, r"cell \d+ was stopped at the time limit"),
+    "loop_after_exercises": (lambda s, b, p: after(s, None, "while True:\n    pass\n"),
+                             "graded", 100, r"cell \d+ was stopped at the time limit"),
+    "loop_ignoring_the_limit": (
+        lambda s, b, p: after(s, "test_fit_affine", "while True:\n    try:\n        while True:\n            pass\n"
+                                                  "    except BaseException:\n        pass\n"),
+        "graded", 100, r"^$"),
+    "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", 100,
+                          r"test cell 'test_relu' was missing and was put back"),
+    "edited_test_cell": (lambda s, b, p: edited(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
+                         "graded", 90, r"test cell 'test_relu' was edited; the release version was graded"),
+    "copied_test_cell": (lambda s, b, p: duplicated(s, "test_sigmoid"), "graded", 100,
+                         r"grade_id 'test_sigmoid' appears 2 times"),
+    "fake_grade_cell": (lambda s, b, p: after(b, None, "print('100 free points')", grade=True, solution=False,
+                                              locked=True, grade_id="bonus", points=100),
+                        "needs_review", 0, r"graded cell 'bonus' \(100 points\) is not in the release"),
+    "corrupt_json": (_corrupt, "failed", None, r"not valid JSON \(line \d+, column \d+"),
+    "nbformat_3": (_nbformat3, "failed", None, r"nbformat 3; expected 4"),
+    "os_exit": (lambda s, b, p: after(s, "setup", "import os\nos._exit(3)"), "needs_review", 100,
+                r"process died: cell \d+: .*exited with code 3"),
+    "huge_allocation": (lambda s, b, p: after(s, None, "hoard = [np.ones(10**8) for _ in range(1000)]"),
+                        "graded", 100, r"^$"),
+    "huge_output": (lambda s, b, p: after(s, None, "print('x' * 50_000_000)"), "graded", 100,
+                    r"the output of cell \d+ was cut at the size limit"),
+    "writes_outside": (
+        lambda s, b, p: after(s, None, "for path in %r:\n    try:\n        open(path, 'w').write('pwned')\n"
+                                       "    except OSError as err:\n        print(err)\n" % (p["outside"],)),
+        "needs_review", 100, r"tampering: tried to write .*outside"),
+    "reads_solutions": (
+        lambda s, b, p: after(s, None, "try:\n    print(open(%r).read()[:100])\nexcept OSError as err:\n"
+                                       "    print(err)\n" % p["solution"]),
+        "needs_review", 100, r"tampering: opened .*01_activations.ipynb, inside a folder hidden"),
+    "numpy_monkeypatch": (
+        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
+                              "np.allclose = lambda *a, **k: True\n"
+                              "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"),
+        "needs_review", 90, r"tampering: numpy.allclose was replaced"),
+    "helpers_monkeypatch": (
+        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
+                              "import helpers.checks.framework as F\nF.compare = lambda *a, **k: None\n"),
+        "needs_review", 90, r"tampering: helpers.checks.framework.compare was replaced"),
+    "reference_code_swapped": (
+        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "relu",
+                              "activations.relu.__code__ = relu.__code__\n"),
+        "needs_review", 90, r"tampering: .*__code__.*helpers.activations"),
+    "sys_modules_replaced": (
+        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
+                              "import sys, types\nfake = types.ModuleType('helpers.checks.framework')\n"
+                              "sys.modules['helpers.checks.framework'] = fake\n"),
+        "needs_review", 90, r"tampering: sys.modules\['helpers.checks.framework'\] was replaced"),
+    "check_redefined": (
+        lambda s, b, p: answer(s, "relu", WRONG_RELU + "\ndef check_relu(*args, **kwargs):\n    print('ok')\n"),
+        "needs_review", 90, r"tampering: the notebook name check_relu \(used by the tests\) was redefined"),
+    "ipython_transformer": (
+        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
+                              "get_ipython().input_transformers_post.append(\n"
+                              "    lambda lines: ['pass\\n'] if any('check_' in l for l in lines) else lines)\n"),
+        "graded", 90, r"^$"),
+    "delegates_directly": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    return activations.relu(z)\n"),
+                           "needs_review", 90, r"test_relu: relu calls helpers.activations.relu"),
+    "delegates_through_alias": (
+        lambda s, b, p: answer(s, "relu", "from helpers.activations import relu as my_relu\n\n"
+                                          "def relu(z):\n    return my_relu(z)\n"),
+        "needs_review", 90, r"test_relu: relu calls helpers.activations.relu"),
+    "delegates_captured_object": (
+        lambda s, b, p: answer(s, "softmax", "import helpers.activations\n_impl = helpers.activations.softmax\n"
+                                             "del helpers\n\ndef softmax(z):\n    return _impl(z)\n"),
+        "needs_review", 85, r"test_softmax: softmax calls helpers.activations.softmax"),
+    "is_the_reference": (lambda s, b, p: answer(s, "sigmoid", "sigmoid = activations.sigmoid\n"),
+                         "needs_review", 85, r"test_sigmoid: sigmoid calls helpers.activations.sigmoid"),
+}
