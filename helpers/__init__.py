@@ -5,7 +5,7 @@ nonlinearity and bias), ``layers`` (the (out, cache) layer API), ``mlp``,
 ``losses``, ``optim``, ``gradcheck``, ``classifier`` (the text classifier),
 ``ngram``, ``window_lm``, ``data`` (the data sets), ``plots``, ``widgets``,
 ``runmode`` (grading mode), ``validate`` (argument errors), ``grading``
-(nbgrader extensions) and ``checks`` (the checks the notebooks call).
+(``make grade``, on top of nbgrader) and ``checks`` (the checks the notebooks call).
 Conventions (see CURRICULUM.md): column vectors, batches as columns (D, N),
 parameters as dicts named as on the slides.
 """

@@ -151,3 +151,16 @@ def test_bad_arguments_are_named(tmp_path):
     assert code != 0 and "SUBMISSIONS=" in output and "does not exist" in output
     code, output, _ = grade_command(tmp_path, tmp_path / "r", assignment="99_nothing")
     assert code != 0 and "ASSIGNMENT='99_nothing' is not one of" in output
+
+
+def test_assignment_all_grades_each_assignment_from_one_folder(tmp_path):
+    solved, _ = versions()
+    folder = tmp_path / "lms"
+    folder.mkdir()
+    nbformat.write(solved, folder / f"ada_{ASSIGNMENT}.ipynb")
+    backprop = nbformat.read(ROOT / "notebooks" / "02_backprop" / "02_backprop.ipynb", 4)
+    nbformat.write(backprop, folder / "ada_02_backprop.ipynb")  # handed in untouched
+    code, output, rows = grade_command(folder, tmp_path / "reports", "--no-feedback", assignment="all")
+    assert code == 0, output
+    assert {k: (r["score"], r["status"]) for k, r in rows.items()} == {
+        (ASSIGNMENT, "ada"): ("100", "graded"), ("02_backprop", "ada"): ("0", "graded")}, output

@@ -270,7 +270,8 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: set[int], h
         for target in (0, 1, 2):
             os.dup2(devnull, target)
         holds = sandbox.enter(memory_bytes=limits["memory_bytes"], cpu_seconds=limits["notebook_seconds"] + 5,
-                              hide=hidden)
+                              hide=hidden, uid=limits["uid"],
+                              expose=[sys.base_prefix, sys.prefix, *[p for p in sys.path if p]])
         workdir = "/tmp/work" if "private /tmp" in holds else limits["workdir"]
         os.chdir(workdir)
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")

@@ -13,6 +13,7 @@ enforces the limits from outside, where the student's code cannot interfere:
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import select
@@ -23,6 +24,9 @@ import time
 from dataclasses import dataclass, field
 
 from . import kernel
+
+FIRST_UID = 2_000_000  # unprivileged user ids of the grading processes (when the grader runs as root)
+_serial = itertools.count()
 
 
 @dataclass
@@ -84,7 +88,8 @@ def _start(state: dict, run: _Run, limits: Limits, workroot: str, others: list[i
     child_limits = {"cell_seconds": limits.cell_seconds, "notebook_seconds": int(limits.notebook_seconds),
                     "memory_bytes": _vm_bytes() + limits.memory_mb * 2**20, "output_bytes": limits.output_bytes,
                     "text_bytes": limits.text_bytes, "notebook_output_bytes": limits.notebook_output_bytes,
-                    "workdir": workdir, "figures": limits.figures}
+                    "workdir": workdir, "figures": limits.figures,
+                    "uid": FIRST_UID + next(_serial) % 1_000_000}  # one user per process: none can signal another
     pid = os.fork()
     if pid == 0:  # the child: never returns
         try:

@@ -12,9 +12,13 @@ submission, before any student code.  It applies, in this order:
   files in ``hide`` (the solutions, the git history, the submissions, the
   reports) are covered by empty ones, and the only network interface is a
   loopback that is down;
-* when started as root: a switch to an unprivileged user id that keeps only
-  the capability to read files, so that the process can neither undo the
-  mounts, nor write outside its tmpfs, nor signal any other process;
+* when started as root: a switch to an unprivileged user id of its own (one per
+  grading process), so that the process can neither undo the mounts, nor read
+  private files (Python and the course, if they lie in a private folder such as
+  /root, are bound into an otherwise empty copy of it), nor signal any other
+  process; when not root, a nested user namespace, which holds no
+  capability over the mounts (signals to the user's own processes remain
+  possible; the audit hook reports them);
 * ``no_new_privs``, so that no setuid program gives the privileges back.
 
 It returns the list of what holds, e.g. ``["limits", "read-only filesystem",
@@ -29,8 +33,7 @@ import resource
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, PR_SET_KEEPCAPS = 38, 8
-CAP_DAC_READ_SEARCH, _LINUX_CAPABILITY_VERSION_3 = 2, 0x20080522
+PR_SET_NO_NEW_PRIVS, MNT_DETACH = 38, 2
 NOBODY = 65534
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -55,11 +58,21 @@ def set_limits(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def _mounts() -> dict[str, bool]:
+    """Mount point -> writable, for the mounts that are visible (the last one mounted at each point)."""
+    with open("/proc/self/mountinfo") as f:
+        fields = [line.split() for line in f]
+    return {f[4].replace("\\040", " "): "rw" in f[5].split(",") for f in fields}
+
+
 def _mount_points() -> list[str]:
     """Mount points of this namespace, parents before children."""
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4].replace("\\040", " ") for line in f]
-    return sorted(set(points), key=lambda p: p.count("/") if p != "/" else 0)
+    return sorted(_mounts(), key=lambda p: p.count("/") if p != "/" else 0)
+
+
+def writable_mounts() -> list[str]:
+    """The visible mounts that are still writable, other than the private tmpfs."""
+    return sorted(p for p, rw in _mounts().items() if rw and p not in ("/tmp", "/var/tmp", "/dev/shm"))
 
 
 def _unshare() -> bool:
@@ -79,68 +92,99 @@ def _unshare() -> bool:
     return True
 
 
-def _lock_filesystem(hide: list[str], tmp_bytes: int) -> None:
-    """Everything read-only but a fresh tmpfs on /tmp (and /var/tmp, /dev/shm); ``hide`` emptied."""
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _private_ancestor(path: str) -> str | None:
+    """The first folder on the way to ``path`` that other users cannot enter (e.g. /root), or None."""
+    current = "/"
+    for part in [p for p in os.path.abspath(path).split("/") if p]:
+        current = os.path.join(current, part)
+        if os.path.isdir(current) and not os.stat(current).st_mode & 0o001:
+            return current
+    return None
+
+
+def _expose(paths: list[str]) -> None:
+    """Make ``paths`` (Python, the course) reachable by an unprivileged user although a folder above
+    them is private, without exposing the rest of that folder: the private folder is covered by an
+    empty tmpfs into which only ``paths`` are bound back (staged through the private /tmp)."""
+    by_ancestor: dict[str, list[str]] = {}
+    for path in sorted(set(os.path.realpath(p) for p in paths if os.path.exists(p))):
+        ancestor = _private_ancestor(path)
+        if ancestor and not any(path.startswith(q + "/") for q in by_ancestor.get(ancestor, [])):
+            by_ancestor.setdefault(ancestor, []).append(path)
+    for k, (ancestor, inside) in enumerate(sorted(by_ancestor.items())):
+        stages = []
+        for j, path in enumerate(inside):
+            stage = f"/tmp/.stage-{k}-{j}"
+            os.makedirs(stage)
+            _mount(path, stage, None, MS_BIND | MS_REC)
+            stages.append(stage)
+        _mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        for path, stage in zip(inside, stages):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(stage, path, None, MS_BIND | MS_REC)
+            _call("umount2", stage.encode(), ctypes.c_int(MNT_DETACH))
+            os.rmdir(stage)
+
+
+def _lock_filesystem(hide: list[str], expose: list[str], tmp_bytes: int) -> None:
+    """Everything read-only but a fresh tmpfs on /tmp (and /var/tmp, /dev/shm); ``hide`` emptied;
+    ``expose`` reachable through private folders."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for point in _mount_points():
-        try:
-            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        except OSError:
-            pass  # e.g. a mount already locked read-only by the parent namespace
+    for folder in PRIVATE_TMP:
+        if os.path.isdir(folder):
+            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_bytes}")
+    _expose(expose)
     empty = "mode=0555,size=4k"
     for path in hide:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, empty)
         elif os.path.isfile(path):
             _mount(os.devnull, path, None, MS_BIND)
-    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(folder):
-            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_bytes}")
+    for point in _mount_points():
+        if point not in PRIVATE_TMP:
+            try:
+                _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            except OSError:
+                pass  # e.g. a mount already locked read-only by the parent namespace
 
 
 def _nest_user_namespace() -> bool:
-    """Not root: enter a nested user namespace, which holds no capability over our mounts."""
+    """Not root: enter a nested user namespace, which holds no capability over our mounts.
+    (Its id map cannot be written once /proc is read-only; unmapped, the process shows as
+    ``nobody`` and keeps the file access of the user who runs the grader.)"""
     try:
         _call("unshare", CLONE_NEWUSER)
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{NOBODY} 0 1"), ("gid_map", f"{NOBODY} 0 1")):
-            with open(f"/proc/self/{name}", "w") as f:
-                f.write(text)
     except OSError:
         return False
     return True
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
 def _drop_root(uid: int) -> None:
-    """Become ``uid``, keeping only CAP_DAC_READ_SEARCH: read any file (Python may live under a
-    private home), write nothing that the user could not, signal no other process."""
-    _call("prctl", PR_SET_KEEPCAPS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+    """Become ``uid``, with no capability left."""
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
-    data = (_CapData * 2)()
-    data[0].effective = data[0].permitted = 1 << CAP_DAC_READ_SEARCH
-    _call("capset", ctypes.byref(_CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), data)
 
 
 def enter(*, memory_bytes: int, cpu_seconds: int, tmp_bytes: int = 256 << 20, hide: list[str] = (),
-          uid: int = NOBODY) -> list[str]:
-    """Isolate this process (see the module docstring); returns what holds."""
+          expose: list[str] = (), uid: int = NOBODY) -> list[str]:
+    """Isolate this process (see the module docstring); returns what holds.
+
+    hide: folders and files to cover with empty ones; expose: folders the process must reach
+    (Python's prefixes, the course) even if they lie in a private folder such as /root."""
     holds = []
     set_limits(memory_bytes, cpu_seconds, file_bytes=tmp_bytes)
     holds.append("limits")
     was_root = os.getuid() == 0
     if _unshare():
         try:
-            _lock_filesystem(list(hide), tmp_bytes)
-            holds += ["read-only filesystem", "private /tmp", "hidden solutions"]
+            _lock_filesystem(list(hide), list(expose), tmp_bytes)
+            left = writable_mounts()
+            holds += ["read-only filesystem" + (f" except {', '.join(left)}" if left else ""), "private /tmp",
+                      "hidden solutions"]
         except OSError:
             pass
         holds.append("no network")
