@@ -35,8 +35,8 @@ def after(nb, gid: str | None, source: str, **nbgrader):
     cell = nbformat.v4.new_code_cell(source)
     if nbgrader:
         cell.metadata["nbgrader"] = nbgrader
-    at = next((k + 1 for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid),
-              len(nb.cells))
+    at = len(nb.cells) if gid is None else next(
+        k + 1 for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
     nb.cells.insert(at, cell)
     return nb
 
@@ -66,6 +66,27 @@ def edited(nb, gid: str, source: str):
 
 WRONG_RELU = "def relu(z):\n    return z\n"
 GRAD_GID, GRAD_SOURCE, _ = MISTAKES["01_activations"]["relu_grad_one_at_zero"]
+HIDDEN_GID, HIDDEN_SOURCE, _ = MISTAKES["01_activations"]["softmax_global_max"]  # only the hidden tests see it
+FAKE_CHECKS = "".join(f"def check_{n}(*args, **kwargs):\n    print('✓ {n}')\n" for n in (
+    "sigmoid", "sigmoid_grad", "tanh_grad", "relu", "relu_grad", "softmax", "collapse_linear", "fit_affine"))
+PIPE_FORGERY = ("import os, stat\nfor fd in range(3, 256):\n    try:\n"
+                "        if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
+                "            os.write(fd, b'0' * 64 + b' {\"end\": true}\\n')\n"
+                "    except OSError:\n        pass\n")
+
+
+def setup_last(nb):
+    """``nb`` with the course's setup cell moved to the end."""
+    nb = copy.deepcopy(nb)
+    setup = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
+    nb.cells = [c for c in nb.cells if c not in setup] + setup
+    return nb
+
+
+def malformed(solved, blank, places) -> bytes:
+    data = json.loads(nbformat.writes(solved))
+    data["cells"][1]["metadata"]["nbgrader"]["grade_id"] = ["setup"]
+    return json.dumps(data).encode()
 
 
 def _corrupt(solved, blank, places) -> bytes:
@@ -79,6 +100,38 @@ def _nbformat3(solved, blank, places) -> bytes:
 
 
 CORPUS = {
+    "hidden_test_mistake": (lambda s, b, p: answer(s, HIDDEN_GID, HIDDEN_SOURCE), "graded", 85, r"^$"),
+    "patched_inside_the_check": (
+        lambda s, b, p: answer(s, "relu", "import helpers.checks.framework as F\n_real = F.compare\n\n"
+                                          "def _agree(*args, **kwargs):\n    F.compare = _real\n    return None\n\n"
+                                          "def relu(z):\n    F.compare = _agree\n    return z\n"),
+        "needs_review", 90, r"tampering: helpers.checks.framework.compare was replaced"),
+    "report_forged_via_json": (
+        lambda s, b, p: after(b, "setup", "import json\n_dumps = json.dumps\n\ndef _forge(m, *a, **k):\n"
+                                          "    if isinstance(m, dict) and 'cell' in m:\n"
+                                          "        m = {**m, 'error': None, 'outputs': []}\n"
+                                          "    return _dumps(m, *a, **k)\n\njson.dumps = _forge\n"),
+        "needs_review", 0, r"tampering: json.dumps was replaced"),
+    "report_forged_in_the_pipe": (lambda s, b, p: after(b, None, PIPE_FORGERY), "failed", None,
+                                  r"not written by the grader"),
+    "walks_the_stack": (
+        lambda s, b, p: answer(s, "relu", "import sys\n\ndef relu(z):\n    frame = sys._getframe(1)\n"
+                                          "    return np.maximum(z, 0.0)\n"),
+        "needs_review", 100, r"tampering: inspected the grader's stack frames \(sys._getframe\)"),
+    "setup_moved_to_the_end": (lambda s, b, p: setup_last(after(b, "setup", FAKE_CHECKS)), "needs_review", 0,
+                               r"test cell test_sigmoid came before the course's setup cell"),
+    "forks": (lambda s, b, p: after(s, None, "import os\ntry:\n    os.fork()\nexcept OSError as err:\n"
+                                            "    print(err)\n"),
+              "needs_review", 100, r"tampering: started a process \(os.fork\)"),
+    "malformed_metadata": (malformed, "failed", None, r"cell 1 of the notebook is malformed"),
+    "hidden_marker_in_an_answer": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    # ### BEGIN HIDDEN TESTS\n"
+                                                                     "    return np.maximum(z, 0.0)\n"),
+                                   "graded", 100, r"^$"),
+    "honest_numpy_error_state": (lambda s, b, p: after(s, "setup", "np.seterr(all='raise')"), "graded", 100, r"^$"),
+    "honest_lazy_numpy_module": (lambda s, b, p: after(s, None, "print(np.char.upper(['a']))"), "graded", 100,
+                                 r"^$"),
+    "odd_display_data": (lambda s, b, p: after(s, None, "display({'text/markdown': ['# a', {'b': 1}]}, raw=True)"),
+                         "graded", 100, r"^$"),
     "correct": (lambda s, b, p: s, "graded", 100, r"^$"),
     "blank": (lambda s, b, p: b, "graded", 0, r"^$"),
     "wrong_answer": (lambda s, b, p: answer(s, GRAD_GID, GRAD_SOURCE), "graded", 90, r"^$"),
@@ -95,7 +148,7 @@ CORPUS = {
     "loop_ignoring_the_limit": (
         lambda s, b, p: after(s, "test_fit_affine", "while True:\n    try:\n        while True:\n            pass\n"
                                                   "    except BaseException:\n        pass\n"),
-        "graded", 100, r"^$"),
+        "graded", 100, r"cell \d+: the cell ignored its 4 s time limit and was stopped"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", 100,
                           r"test cell 'test_relu' was missing and was put back"),
     "edited_test_cell": (lambda s, b, p: edited(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),

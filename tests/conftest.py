@@ -67,9 +67,8 @@ def without_delegation_check(monkeypatch):
 
 
 def student_copy(fn):
-    """A correct implementation as a student would hand it in: the reference's code in a new function
-    object with its own code object, so the checks' delegation detector (which recognises the reference's
-    code object, however it is reached) does not mistake it for a call to the reference."""
+    """The reference's code in a new function and code object, as a student who copies it would make
+    it (the delegation detector must still recognise it, by content)."""
     import types
     copy = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__

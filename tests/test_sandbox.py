@@ -148,6 +148,11 @@ def release():
     return nbformat.read(ROOT / "notebooks" / "01_activations" / "01_activations.ipynb", 4)
 
 
+@pytest.fixture(scope="module")
+def source():
+    return nbformat.read(ROOT / "solutions" / "01_activations" / "01_activations.ipynb", 4)
+
+
 @pytest.mark.parametrize("content, message", [
     (b"\xff\xfe not utf-8", "not UTF-8"),
     (b'{"cells": [', "not valid JSON (line 1, column"),
@@ -155,21 +160,21 @@ def release():
     (json.dumps({"nbformat": 4, "cells": [{"cell_type": "code"}, 5]}).encode(), "cell 1 of the notebook is malformed"),
     (json.dumps({"nbformat": 5, "cells": []}).encode(), "nbformat 5; expected 4"),
 ])
-def test_preflight_names_what_is_wrong_with_a_file(tmp_path, release, content, message):
+def test_preflight_names_what_is_wrong_with_a_file(tmp_path, release, source, content, message):
     path = tmp_path / "bad.ipynb"
     path.write_bytes(content)
-    prepared = preflight.prepare(str(path), release)
+    prepared = preflight.prepare(str(path), release, source)
     assert prepared.failure and message in prepared.failure, prepared.failure
 
 
-def test_preflight_recognises_another_assignment(tmp_path, release):
+def test_preflight_recognises_another_assignment(tmp_path, release, source):
     other = nbformat.read(ROOT / "notebooks" / "02_backprop" / "02_backprop.ipynb", 4)
     nbformat.write(other, tmp_path / "other.ipynb")
-    prepared = preflight.prepare(str(tmp_path / "other.ipynb"), release)
+    prepared = preflight.prepare(str(tmp_path / "other.ipynb"), release, source)
     assert "is it the right assignment?" in prepared.failure
 
 
-def test_preflight_takes_tests_and_points_from_the_release(tmp_path, release):
+def test_preflight_runs_the_hidden_tests_with_the_release_points(tmp_path, release, source):
     nb = nbformat.from_dict(release)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -179,11 +184,24 @@ def test_preflight_takes_tests_and_points_from_the_release(tmp_path, release):
         if meta.get("grade_id") == "relu":
             cell.source = "def relu(z):\n    return z"
     nbformat.write(nb, tmp_path / "sub.ipynb")
-    prepared = preflight.prepare(str(tmp_path / "sub.ipynb"), release)
+    prepared = preflight.prepare(str(tmp_path / "sub.ipynb"), release, source)
     cells = {c["grade_id"]: c for c in prepared.cells}
     originals = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells if c.metadata.get("nbgrader")}
-    assert cells["test_relu"]["source"] == originals["test_relu"].source
+    hidden = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata.get("nbgrader")}
+    assert cells["test_relu"]["source"] == hidden["test_relu"] and "hidden=True" in hidden["test_relu"]
     assert cells["relu"]["source"] == "def relu(z):\n    return z"
     graded = [c for c in prepared.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_relu"]
     assert graded[0].metadata["nbgrader"]["points"] == originals["test_relu"].metadata["nbgrader"]["points"]
     assert prepared.notes == ["test cell 'test_relu' was edited; the release version was graded"]
+
+
+def test_every_student_gets_an_id_and_unread_files_are_named(tmp_path):
+    flat = tmp_path / "flat"
+    (flat / "alice_123").mkdir(parents=True)
+    for name in ("ann lee", "ann_lee", "张三", "李四"):
+        notebook(flat / f"{name}.ipynb")
+    notebook(flat / "alice_123" / "homework.ipynb")  # a layout the command does not read
+    found, problems = submissions.find(str(flat), ["01_activations"], str(tmp_path / "s"))
+    assert sorted(found["01_activations"]) == ["ann_lee", "ann_lee-2", "张三", "李四"]
+    assert any("graded as 'ann_lee-2'" in p for p in problems)
+    assert any("homework.ipynb: not in a layout" in p for p in problems)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
+import os
 import sys
 import types
 import warnings
@@ -58,42 +59,86 @@ class ReferenceDelegation(CheckFailure):
 REFERENCE_MODULES = ("activations", "linear", "layers", "mlp", "losses", "optim", "gradcheck", "classifier",
                      "ngram", "window_lm")
 _setprofile, _getprofile = sys.setprofile, sys.getprofile  # captured before any student code runs
+#: called after each call of a student's function (the class grader installs its tamper check here)
+AFTER_STUDENT_CALL: list = []
 
 
-def references(name: str) -> dict:
-    """id of the code object -> "helpers.module.name" for each reference implementation called ``name``
-    (by identity: code objects compare equal by content)."""
-    found = {}
+#: reference functions the notebooks hand to students as tools (imported by their setup cells, or used by
+#: the solutions): calling them from another exercise is not delegation
+PROVIDED = {"sigmoid", "softmax", "tanh", "identity", "get_activation", "accuracy", "predict_proba"}
+_CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
+_ALLOWED: list = []  # ids of the code of the references that ``using_reference`` put in the notebook
+
+
+def _content(code) -> tuple:
+    """What a copy of a function keeps whatever its name, file and line: bytecode, constants, names."""
+    return code.co_code, code.co_consts, code.co_names
+
+
+def references(name: str) -> tuple[dict, dict]:
+    """The code an exercise's function must not hand its work to: the reference implementation called
+    ``name`` and the functions of its module that it calls (so that log_softmax, which shares softmax's
+    helper, counts too), except PROVIDED tools.  Returns ({id of code: label}, {content of code: label}):
+    by identity, and by content for copies compiled from the source (exec of inspect.getsource)."""
+    by_id, by_content = {}, {}
     for module_name in REFERENCE_MODULES:
-        module = sys.modules.get(f"helpers.{module_name}") or importlib.import_module(f"helpers.{module_name}")
-        fn = vars(module).get(name)
-        if isinstance(fn, types.FunctionType):
-            found[id(fn.__code__)] = f"{fn.__module__}.{fn.__qualname__}"  # where it is defined
-    return found
+        module = _module(module_name)
+        reference = vars(module).get(name)
+        if not isinstance(reference, types.FunctionType) or reference.__module__ != module.__name__:
+            continue  # not defined here (window_lm imports softmax)
+        callees = [vars(module).get(n) for n in reference.__code__.co_names if n not in PROVIDED]
+        for fn in [reference] + [f for f in callees if isinstance(f, types.FunctionType)
+                                 and f.__module__ == module.__name__]:
+            by_id[id(fn.__code__)] = by_content[_content(fn.__code__)] = f"{fn.__module__}.{fn.__qualname__}"
+    return by_id, by_content
+
+
+def _module(name: str):
+    return sys.modules.get(f"helpers.{name}") or importlib.import_module(f"helpers.{name}")
+
+
+def _tools() -> set[int]:
+    """ids of the code of the PROVIDED tools (what they call inside is theirs, not the student's)."""
+    return {id(f.__code__) for m in REFERENCE_MODULES for n, f in vars(_module(m)).items()
+            if n in PROVIDED and isinstance(f, types.FunctionType)}
 
 
 @contextlib.contextmanager
 def no_delegation(name: str):
-    """Raise ReferenceDelegation if the block calls the reference implementation of exercise ``name``,
-    however it is reached: by its module, an alias, or a function object captured earlier."""
-    targets = references(name)
-    seen = []
+    """Raise ReferenceDelegation if the block calls the reference implementation of exercise ``name``
+    (or another function of its module, see ``references``), however it is reached: by its module, an
+    alias, a function object captured earlier, or a copy compiled from its source.  Calls made by the
+    references that ``using_reference`` put in the notebook, and by the checks' own helpers, are not
+    counted, nor those of the PROVIDED tools (nor anything they call)."""
+    by_id, by_content = references(name)
+    tools = _tools()
+    seen, depth = [], [0]
 
     def profile(frame, event, arg):
-        if event == "call" and id(frame.f_code) in targets:
-            seen.append(targets[id(frame.f_code)])
+        if event == "call":
+            code = frame.f_code
+            if depth[0] or id(code) in _ALLOWED or code.co_filename.startswith(_CHECKS_DIR):
+                depth[0] += 1
+                return
+            label = by_id.get(id(code)) or by_content.get(_content(code))
+            if label:
+                seen.append(label)
+            elif id(code) in tools:  # what a provided tool calls inside is not the student's doing
+                depth[0] += 1
+        elif event == "return" and depth[0]:
+            depth[0] -= 1
 
     previous = _getprofile()
-    _setprofile(profile if targets else previous)
+    _setprofile(profile if by_id else previous)
     try:
         yield
     finally:
         _setprofile(previous)
     if seen:
         raise ReferenceDelegation(
-            f"{name} calls {seen[0]}, the course's reference implementation of this exercise. Write the "
-            f"computation yourself; a function that hands the work to the reference scores 0 and is flagged "
-            f"for the instructor.")
+            f"{name} calls {seen[0]}, {'the' if seen[0].endswith('.' + name) else 'a'} reference implementation "
+            f"of the course.\nWrite the computation yourself: a function that hands the work to the reference "
+            f"scores 0 and is flagged for the instructor.")
 
 
 def show_check_failure(shell, etype, value, tb, tb_offset=None):
@@ -140,8 +185,12 @@ def call_student(fn, name: str, case: Case, caught: list, mutation_hint: str | N
     with warnings.catch_warnings(record=True) as record, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         try:
-            with no_delegation(name):
-                out = fn(*args, **kwargs)
+            try:
+                with no_delegation(name):
+                    out = fn(*args, **kwargs)
+            finally:
+                for hook in AFTER_STUDENT_CALL:
+                    hook()
         except CheckFailure:
             raise  # a check's own message about the outputs (e.g. not a pair), not an error in fn
         except NotImplementedError:
@@ -371,10 +420,13 @@ def using_reference(fn, **references):
         return
     missing = object()
     saved = {k: namespace.get(k, missing) for k in references}
+    allowed = [id(f.__code__) for f in references.values() if isinstance(f, types.FunctionType)]
     try:
         namespace.update(references)
+        _ALLOWED.extend(allowed)
         yield
     finally:
+        del _ALLOWED[len(_ALLOWED) - len(allowed):]
         for k, v in saved.items():
             if v is missing:
                 namespace.pop(k, None)

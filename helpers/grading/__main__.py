@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -48,35 +49,53 @@ class Progress:
             print(line, file=sys.stderr, flush=True)
 
 
-def release_of(root: Path, assignment: str):
-    path = root / "notebooks" / assignment / f"{assignment}.ipynb"
-    if not path.exists():
-        raise SystemExit(f"make grade: no release notebook {path}; run `make notebooks` first")
-    return nbformat.read(path, as_version=4)
+def versions_of(root: Path, assignment: str):
+    """(the release notebook students received, the instructor's source with the hidden tests)."""
+    release = root / "notebooks" / assignment / f"{assignment}.ipynb"
+    source = root / "solutions" / assignment / f"{assignment}.ipynb"
+    for path, hint in ((release, "run `make notebooks` first"), (source, "the hidden tests live there")):
+        if not path.exists():
+            raise SystemExit(f"make grade: {path} is missing; {hint}")
+    return nbformat.read(release, as_version=4), nbformat.read(source, as_version=4)
 
 
 def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: list[str], root: Path) -> list:
-    """Grade every submission of one assignment; write its reports; return the Grades."""
-    release = release_of(root, assignment)
-    started = time.monotonic()
-    prepared = {s: preflight.prepare(p, release) for s, p in sorted(found.items())}
-    jobs = [((s,), p.cells, hidden) for s, p in prepared.items() if not p.failure]
-    limits = runner.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                           memory_mb=args.memory_mb, figures=args.figures)
-    bar = Progress(f"grading {assignment}", len(prepared))
-    for _ in range(len(prepared) - len(jobs)):
-        bar()
-    outcomes = runner.run_all(state, jobs, limits, args.jobs, bar)
-    ran = time.monotonic() - started
-    grades = [report.grade(s, assignment, release, p, outcomes.get((s,))) for s, p in prepared.items()]
+    """Grade every submission of one assignment; write its reports; return the Grades.
+
+    A submission is read and prepared just before its process is forked, and its graded notebook is
+    written as soon as it is done: the grader never holds other students' code when it forks."""
+    release, source = versions_of(root, assignment)
     out = Path(args.out) / assignment
     for sub in ("graded", "feedback"):
         shutil.rmtree(out / sub, ignore_errors=True)
         (out / sub).mkdir(parents=True)
-    report.write_notebooks(grades, out, not args.no_feedback, args.jobs)
+    started = time.monotonic()
+    limits = runner.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                           memory_mb=args.memory_mb, figures=args.figures)
+    bar = Progress(f"grading {assignment}", len(found))
+    grades, isolation = [], []
+
+    def cells_of(student):
+        prepared = preflight.prepare(found[student], release, source)
+        return None if prepared.failure else prepared.cells
+
+    def done(student, outcome):
+        prepared = preflight.prepare(found[student], release, source)
+        g = report.grade(student, assignment, release, prepared, outcome)
+        if g.nb is not None:
+            nbformat.write(g.nb, out / "graded" / f"{student}.ipynb")
+            g.nb = None
+        if outcome is not None and outcome.isolation and not isolation:
+            isolation.extend(outcome.isolation)
+        grades.append(g)
+        bar()
+
+    runner.run_all(state, sorted(found), cells_of, limits, args.jobs, hidden, done)
+    ran = time.monotonic() - started
+    if not args.no_feedback:
+        report.write_feedback(grades, out, args.jobs)
     report.write_grades(str(out / "grades.csv"), grades)
-    isolation = next((o.isolation for o in outcomes.values() if o.isolation), [])
-    text = report.summary(assignment, grades, isolation, ran, time.monotonic() - started - ran)
+    text = report.summary(assignment, grades, isolation, ran, time.monotonic() - started - ran, args.problems)
     (out / "summary.txt").write_text(text, encoding="utf-8")
     print(text)
     return grades
@@ -96,7 +115,15 @@ def main(argv=None) -> int:
                         help="keep figures in graded notebooks and feedback (slower; figures are not graded)")
     parser.add_argument("--course", default=str(ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    for option, value in (("--jobs", args.jobs), ("--cell-timeout", args.cell_timeout),
+                          ("--notebook-timeout", args.notebook_timeout), ("--memory-mb", args.memory_mb)):
+        if value <= 0:
+            parser.error(f"{option} must be a positive number; received {value:g}")
+    if not hasattr(os, "fork"):
+        parser.error("grading needs os.fork (Linux or macOS); on Windows, use WSL 2")
     root = Path(args.course)
+    if not (root / "notebooks").is_dir():
+        parser.error(f"{root / 'notebooks'} does not exist; run `make notebooks` first")
     known = sorted(p.name for p in (root / "notebooks").iterdir() if p.is_dir() and not p.name.startswith("."))
     wanted = known if args.assignment == "all" else [args.assignment]
     if args.assignment != "all" and args.assignment not in known:
@@ -104,9 +131,14 @@ def main(argv=None) -> int:
     scratch = tempfile.mkdtemp(prefix="grade-")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     try:
-        found, problems = submissions.find(os.path.abspath(args.submissions), wanted, scratch, known)
+        try:
+            found, problems = submissions.find(os.path.abspath(args.submissions), wanted, scratch, known)
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
+            print(err, file=sys.stderr)
+            return 2
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
+        args.problems = problems
         hidden = [str(root / d) for d in ("solutions", ".git", "submitted", "autograded", "feedback")] + \
                  [str(root / "gradebook.db"), os.path.abspath(args.submissions), os.path.abspath(args.out), scratch]
         state = kernel.warm_up()

@@ -30,11 +30,19 @@ import types
 
 import numpy as np
 
-PROTECTED = ("numpy", "helpers", "builtins", "sys", "copy", "warnings", "contextlib", "dataclasses", "math",
-             "functools", "operator", "types", "traceback", "IPython.core.interactiveshell")
-#: attributes of sys that change in normal operation (IPython and the grader swap them)
-SYS_VOLATILE = {"last_type", "last_value", "last_traceback", "last_exc", "stdout", "stderr", "stdin",
-                "displayhook", "excepthook", "ps1", "ps2", "ps3", "path", "path_importer_cache", "tracebacklimit"}
+PROTECTED = ("numpy", "helpers", "builtins", "sys", "os", "posix", "json", "signal", "time", "hmac", "hashlib",
+             "copy", "warnings", "contextlib", "dataclasses", "math", "functools", "operator", "types", "traceback",
+             "IPython.core.interactiveshell")
+STUDENT_CODE = "<ipython-input-"  # the file name IPython gives the code of a cell
+#: attributes that change in normal operation: IPython and the grader swap sys's streams and hooks and
+#: builtins' exit/quit, warnings.catch_warnings swaps the filters and the display of warnings
+VOLATILE = {
+    "sys": {"last_type", "last_value", "last_traceback", "last_exc", "stdout", "stderr", "stdin", "displayhook",
+            "excepthook", "ps1", "ps2", "ps3", "path", "path_importer_cache", "tracebacklimit"},
+    "builtins": {"exit", "quit", "_"},
+    "warnings": {"filters", "_showwarnmsg_impl", "showwarning", "defaultaction", "onceregistry"},
+    "helpers.checks.framework": {"_ALLOWED"},  # the references using_reference put in the notebook
+}
 _MISSING = object()
 _same_array = np.array_equal  # captured before any student code runs
 _deepcopy = copy.deepcopy
@@ -64,12 +72,10 @@ class Baseline:
         self.values = {}
         self.code = {}
         for name, module in self.modules.items():
-            attrs = dict(vars(module))
-            if name == "sys":
-                attrs = {k: v for k, v in attrs.items() if k not in SYS_VOLATILE}
+            attrs = {k: v for k, v in vars(module).items() if k not in VOLATILE.get(name, ())}
             self.attrs[name] = attrs
             if name.startswith("helpers") and not name.startswith("helpers.grading"):  # the grader's own state
-                for key, value in attrs.items():
+                for key, value in attrs.items():  # (VOLATILE names are left out of attrs already)
                     if isinstance(value, (np.ndarray, list, dict, set, tuple)) and not key.startswith("__"):
                         try:
                             self.values[(name, key)] = (value, _deepcopy(value))
@@ -128,6 +134,15 @@ _WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _PROCESS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
             "pty.spawn"}
 _GC = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+_FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+
+
+def _from_student(frame) -> bool:
+    """Whether ``frame`` (or its caller, for inspect.currentframe and traceback.walk_stack) is a cell's code."""
+    for f in (frame, frame.f_back if frame is not None else None):
+        if f is not None and f.f_code.co_filename.startswith(STUDENT_CODE):
+            return True
+    return False
 
 
 def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[str, ...]) -> None:
@@ -152,7 +167,7 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
                     report(f"tried to write {os.fsdecode(path)}, outside its working directory")
             elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
                 report(f"listed {args[0]}, a folder hidden from submissions")
-            elif event == "object.__setattr__":
+            elif event == "object.__setattr__" and _from_student(getframe(1)):  # not NumPy's lazy imports
                 obj, name = args[0], args[1]
                 module = getattr(obj, "__module__", None) or ""
                 if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
@@ -162,6 +177,10 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
                 report("built a code object by hand (code.__new__ / code.replace)")
             elif event in _GC:
                 report(f"walked the interpreter's objects ({event})")
+            elif event in ("sys._getframe", "sys._current_frames") or \
+                    event == "object.__getattr__" and args[1] in _FRAMES:
+                if _from_student(getframe(1)):
+                    report(f"inspected the grader's stack frames ({event if event != 'object.__getattr__' else args[1]})")
             elif event.startswith("ctypes."):
                 report(f"used ctypes ({event})")
             elif event in _PROCESS:

@@ -29,7 +29,11 @@ import sys
 import time
 import traceback
 
-from . import guard, sandbox
+import numpy as np
+
+from . import guard, protocol, sandbox
+
+_exit, _errstate = os._exit, np.errstate  # bound before any student code runs
 
 GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -74,7 +78,7 @@ class Outputs:
 
     def bundle(self, kind: str, data: dict, metadata: dict | None, count: int | None = None) -> None:
         data = {k: (base64.b64encode(v).decode() if isinstance(v, bytes) else v) for k, v in data.items()
-                if isinstance(v, (str, bytes, dict, list))}
+                if isinstance(k, str) and (isinstance(v, (str, bytes)) or isinstance(v, dict) and k.endswith("json"))}
         n = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
         if self._room(n) < n:
             return
@@ -120,7 +124,13 @@ class _Writer:
         raise OSError("the grader's output streams have no file descriptor")
 
 
-_current = {"outputs": Outputs(0, 0, [0])}
+_current = {"outputs": Outputs(0, 0, [0]), "guard": lambda: None}  # the running cell's outputs and guard
+
+
+def _after_student_call() -> None:
+    """Installed in the checks' framework: after each call of a student's function, verify and restore
+    (a patch made inside the function and undone before the cell ends is caught too)."""
+    _current["guard"]()
 
 
 def _sink() -> Outputs:
@@ -173,8 +183,11 @@ def single_threaded_blas() -> bool:
     is imported, so the loaded OpenBLAS is also told directly.)"""
     import ctypes
     import re
-    with open("/proc/self/maps") as f:
-        libraries = sorted(set(re.findall(r"\S*openblas\S*\.so\S*", f.read())))
+    try:
+        with open("/proc/self/maps") as f:
+            libraries = sorted(set(re.findall(r"\S*openblas\S*\.so\S*", f.read())))
+    except OSError:  # no /proc (macOS): the environment variables have to do
+        return False
     for path in libraries:
         lib = ctypes.CDLL(path)
         for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
@@ -198,8 +211,9 @@ def warm_up() -> dict:
         if not module.name.startswith("helpers.grading"):
             importlib.import_module(module.name)
     _draw_once()
-    from helpers.checks.framework import use_short_tracebacks
-    use_short_tracebacks()
+    from helpers.checks import framework
+    framework.use_short_tracebacks()
+    framework.AFTER_STUDENT_CALL.append(_after_student_call)
     return {"shell": shell, "baseline": guard.Baseline()}
 
 
@@ -238,7 +252,7 @@ def _guarded_names(cells: list[dict]) -> set[str]:
     return called - defined
 
 
-def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs, shell) -> str | None:
+def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs) -> str | None:
     """Run a test cell's (trusted) source; record an error output; return the error's class name."""
     try:
         exec(compile(source, f"<test cell {name}>", "exec"), namespace)
@@ -254,14 +268,13 @@ def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs, shell)
     return None
 
 
-def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: set[int], hidden: list[str]) -> None:
-    """The forked process: isolate, run every cell, report on ``fd``; never returns."""
-    send_lock = [fd]
+def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, str], hidden: list[str]) -> None:
+    """The forked process: isolate, run every cell, report on ``fd`` (signed with limits["key"]);
+    never returns."""
+    key = bytes.fromhex(limits["key"])
 
     def send(message: dict) -> None:
-        data = (json.dumps(message) + "\n").encode()
-        while data:
-            data = data[os.write(send_lock[0], data):]
+        protocol.send(fd, key, message)
 
     code = 0
     try:
@@ -276,11 +289,10 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: set[int], h
         os.chdir(workdir)
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")
         send({"isolation": holds})
-        flags: list[str] = []
         writable = [workdir, os.devnull] + (["/tmp", "/var/tmp", "/dev/shm"] if workdir == "/tmp/work" else [])
         own = (__file__, guard.__file__, sys.modules["helpers.checks.framework"].__file__)
-        guard.watch(flags.append, hidden=hidden, writable=writable, own_files=own)
-        _run_cells(state, cells, send, limits, skip, flags)
+        guard.watch(lambda reason: send({"flags": [reason]}), hidden=hidden, writable=writable, own_files=own)
+        _run_cells(state, cells, send, limits, skip)
         send({"end": True})
     except BaseException as err:  # the grader's own failure: report it, never hang the parent
         try:
@@ -289,7 +301,7 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: set[int], h
             pass
         code = 70
     finally:
-        os._exit(code)
+        _exit(code)
 
 
 def _without_figures(shell) -> None:
@@ -300,7 +312,7 @@ def _without_figures(shell) -> None:
         formatter.pop(Figure, None)
 
 
-def _run_cells(state, cells, send, limits, skip, flags) -> None:
+def _run_cells(state, cells, send, limits, skip) -> None:
     shell, baseline = state["shell"], state["baseline"]
     if not limits["figures"]:
         _without_figures(shell)
@@ -309,54 +321,79 @@ def _run_cells(state, cells, send, limits, skip, flags) -> None:
     originals: dict = {}
     budget = [limits["notebook_output_bytes"]]
     stdout, stderr = _Writer("stdout", _sink), _Writer("stderr", _sink)
+    in_cell = [False]
 
     def on_alarm(signum, frame):
-        raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
+        if in_cell[0]:  # not once the cell is over: the grader's own bookkeeping is never interrupted
+            raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
 
     def check_integrity():
+        """Restore what student code changed; report each change at once (nothing can erase it later)."""
         changes = baseline.verify()
         for name, value in originals.items():
             if namespace.get(name) is not value:
                 changes.append(f"the notebook name {name} (used by the tests) was redefined")
                 namespace[name] = value
-        return changes
+        if changes:
+            send({"flags": changes})
 
+    signal.signal(signal.SIGALRM, on_alarm)
     for cell in cells:
         i = cell["index"]
         send({"start": i})
         outputs = Outputs(limits["output_bytes"], limits["text_bytes"], budget)
         _current["outputs"] = outputs
         started = time.monotonic()
-        error = None
+        sys.stdout, sys.stderr = stdout, stderr
+        check_integrity()
+        signal.signal(signal.SIGALRM, on_alarm)
+        missing = [n for n in _names(cell) & guarded if n not in originals] if cell["kind"] == "test" else []
         if i in skip:
-            outputs.error("CellSkipped", skip_reason(skip[i]), [f"CellSkipped: {skip_reason(skip[i])}"])
-            error = "CellSkipped"
+            error = _fail(outputs, "CellSkipped", f"not run: {skip[i]}")
+        elif missing:
+            send({"flags": [f"test cell {cell['grade_id']} came before the course's setup cell that defines "
+                            f"{', '.join(sorted(missing))} (cells were moved)"]})
+            error = _fail(outputs, "SetupMissing", f"{', '.join(sorted(missing))} must come from the course's setup "
+                                                   "cell, which had not run yet")
         else:
-            sys.stdout, sys.stderr = stdout, stderr
-            flags.extend(check_integrity())
-            signal.signal(signal.SIGALRM, on_alarm)
+            in_cell[0] = True
             signal.setitimer(signal.ITIMER_REAL, limits["cell_seconds"])
             try:
-                if cell["kind"] == "test":
-                    error = _exec_test(cell["source"], cell["grade_id"], namespace, outputs, shell)
-                else:
-                    result = shell.run_cell(cell["source"], store_history=True)
-                    failure = result.error_before_exec or result.error_in_exec
-                    error = type(failure).__name__ if failure is not None else None
+                error = _execute(cell, shell, namespace, outputs, check_integrity)
             except CellTimeout as err:  # raised between the shell's own handlers
-                outputs.error("CellTimeout", str(err), [f"CellTimeout: {err}"])
-                error = "CellTimeout"
+                error = _fail(outputs, "CellTimeout", str(err))
             finally:
+                in_cell[0] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            flags.extend(check_integrity())
+            check_integrity()
             if cell["kind"] == "locked":
                 originals.update({k: namespace[k] for k in guarded if k in namespace})
         send({"cell": i, "outputs": outputs.items, "error": error, "seconds": round(time.monotonic() - started, 3),
               "truncated": outputs.truncated})
-        if flags:
-            send({"flags": sorted(set(flags))})
-            flags.clear()
 
 
-def skip_reason(what: str) -> str:
-    return f"not run: {what}"
+def _names(cell: dict) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(cell["source"])) if isinstance(n, ast.Name)}
+
+
+def _fail(outputs: Outputs, ename: str, message: str) -> str:
+    outputs.error(ename, message, [f"{ename}: {message}"])
+    return ename
+
+
+def _nothing() -> None:
+    pass
+
+
+def _execute(cell: dict, shell, namespace: dict, outputs: Outputs, guard_now) -> str | None:
+    """Run one cell; the name of its error, or None.  Test cells run with NumPy's default error state."""
+    if cell["kind"] == "test":
+        _current["guard"] = guard_now  # checked after every call of a student's function by a check
+        try:
+            with _errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
+                return _exec_test(cell["source"], cell["grade_id"], namespace, outputs)
+        finally:
+            _current["guard"] = _nothing
+    result = shell.run_cell(cell["source"], store_history=True)
+    failure = result.error_before_exec or result.error_in_exec
+    return type(failure).__name__ if failure is not None else None

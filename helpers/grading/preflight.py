@@ -1,12 +1,13 @@
 """Checking a submission against the release before it runs, and building what will run.
 
-``prepare(path, release)`` never raises on a bad submission: it returns a
+``prepare(path, release, source)`` never raises on a bad submission: it returns a
 ``Prepared`` whose ``failure`` says why the file cannot be graded (corrupt
 JSON, not nbformat 4, too large, not this assignment), or the notebook to run,
 with:
 
-* locked cells and test cells taken from the release (an edited or deleted
-  test cell is put back, and the release's points are used);
+* locked cells and test cells taken from the instructor's ``source`` notebook
+  (solutions/), so that the hidden tests run; an edited or deleted test cell
+  is put back, and the release's points are used;
 * answer cells taken from the student, with the release's metadata;
 * the student's own extra cells kept, in their order;
 * ``notes`` for what was repaired (and is harmless) and ``review`` for what an
@@ -68,67 +69,100 @@ def load(path: str) -> tuple[object, str | None]:
     if data.get("nbformat") != 4:
         return None, f"the notebook has nbformat {data.get('nbformat')!r}; expected 4 (save it with Jupyter 4+)"
     for i, cell in enumerate(data["cells"]):
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw") \
-                or not isinstance(cell.get("source", ""), (str, list)):
+        if not _well_formed(cell):
             return None, f"cell {i} of the notebook is malformed"
     return data, None
 
 
-def prepare(path: str, release) -> Prepared:
-    """Check the submission at ``path`` against the ``release`` notebook (see the module docstring)."""
+def _well_formed(cell) -> bool:
+    """A cell of a known type, with text source and, if any, dict metadata and a text grade_id."""
+    if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+        return False
+    source, meta = cell.get("source", ""), cell.get("metadata", {})
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(x, str) for x in source)):
+        return False
+    if not isinstance(meta, dict) or not isinstance(meta.get("nbgrader", {}), dict):
+        return False
+    return isinstance(meta.get("nbgrader", {}).get("grade_id", ""), (str, type(None)))
+
+
+def graded_sources(source) -> dict[str, str]:
+    """grade_id -> source of the test and locked cells of the instructor's notebook (hidden tests included)."""
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") and _kind(c.metadata["nbgrader"]) != "answer"}
+
+
+def prepare(path: str, release, source) -> Prepared:
+    """Check the submission at ``path`` against the ``release`` notebook; test and locked cells come
+    from the instructor's ``source`` notebook (see the module docstring)."""
+    try:
+        return _prepare(path, release, graded_sources(source))
+    except Exception as err:  # a notebook shaped in a way nothing above expected: fail this one only
+        return Prepared(failure=f"the notebook could not be read: {type(err).__name__}: {err}")
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _prepare(path: str, release, tests: dict[str, str]) -> Prepared:
     data, failure = load(path)
     if failure:
         return Prepared(failure=failure)
     out = Prepared()
-    rel_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells
-                 if c.metadata.get("nbgrader", {}).get("grade_id")}
-    order = list(rel_cells)
+    rel_cells = {_nbgrader(c)["grade_id"]: c for c in release.cells if _nbgrader(c).get("grade_id")}
     positions: dict[str, list[int]] = {}
     for i, cell in enumerate(data["cells"]):
-        gid = (cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id") if isinstance(
-            (cell.get("metadata") or {}).get("nbgrader"), dict) else None
-        positions.setdefault(gid, []).append(i)
+        positions.setdefault(_nbgrader(cell).get("grade_id"), []).append(i)
         if _output_bytes(cell) > KEEP_OUTPUT_BYTES:
             out.notes.append(f"cell {i} carried {_output_bytes(cell) / 2**20:.1f} MB of output, too large to keep; "
                              "outputs are cleared before grading")
-    known = [g for g in order if g in positions]
-    if rel_cells and not any(_kind(rel_cells[g].metadata["nbgrader"]) != "locked" for g in known):
-        return Prepared(failure=f"none of the release's {len(order)} graded and answer cells are in this notebook: "
+    graded = [g for g, c in rel_cells.items() if _kind(_nbgrader(c)) != "locked"]
+    if graded and not any(g in positions for g in graded):
+        return Prepared(failure=f"none of the release's {len(graded)} test and answer cells are in this notebook: "
                                 "is it the right assignment?")
     cells = []
     for i, raw in enumerate(data["cells"]):
-        meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-        nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else None
-        gid = nbg.get("grade_id") if nbg else None
-        source = "".join(raw["source"]) if isinstance(raw.get("source"), list) else raw.get("source", "")
-        if gid is None or gid not in rel_cells:
-            if nbg and (nbg.get("grade") or nbg.get("points")):
+        nbg = _nbgrader(raw)
+        gid = nbg.get("grade_id")
+        source = "".join(raw.get("source", ""))
+        if gid not in rel_cells:
+            if nbg.get("grade") or nbg.get("points"):
                 out.review.append(f"graded cell {gid!r} ({nbg.get('points', 0)} points) is not in the release; "
                                   "it was ignored")
-            elif nbg and gid is not None:
+            elif gid is not None:
                 out.notes.append(f"cell {i} has grade_id {gid!r}, which the release does not have; it ran as a "
                                  "plain cell")
-            cells.append(_plain(raw, source, meta))
+            cells.append(_plain(raw, source))
             continue
         ref = rel_cells[gid]
-        kind = _kind(ref.metadata["nbgrader"])
+        kind = _kind(_nbgrader(ref))
         copies = positions[gid]
         if len(copies) > 1 and i != copies[-1]:
             if i == copies[0]:
                 out.notes.append(f"grade_id {gid!r} appears {len(copies)} times; the last copy was graded")
             if kind == "answer":
-                cells.append(_plain(raw, source, meta))
+                cells.append(_plain(raw, source))
             continue
+        cell = copy.deepcopy(ref)
         if kind == "answer":
-            cell = copy.deepcopy(ref)
             cell.source = source
         else:
             if source.strip() != ref.source.strip():
-                out.notes.append(f"{'test' if kind == 'test' else 'locked'} cell {gid!r} was edited; the release "
-                                 "version was graded")
-            cell = copy.deepcopy(ref)
+                out.notes.append(f"{kind} cell {gid!r} was edited; the release version was graded")
+            cell.source = tests.get(gid, ref.source)
         cells.append(cell)
-    _restore_missing(cells, release, rel_cells, positions, out)
+    _restore_missing(cells, release, tests, positions, out)
+    out.nb = _notebook(release, cells)
+    out.cells = [{"index": k, "kind": _kind(_nbgrader(c)) if _nbgrader(c).get("grade_id") in rel_cells else "code",
+                  "source": c.source, "grade_id": _nbgrader(c).get("grade_id"),
+                  "release_source": rel_cells.get(_nbgrader(c).get("grade_id"), c).source}
+                 for k, c in enumerate(out.nb.cells) if c.cell_type == "code"]
+    return out
+
+
+def _notebook(release, cells: list):
+    """The release's notebook metadata with ``cells``: outputs cleared, cell ids unique and valid."""
     nb = copy.deepcopy(release)
     nb.cells = cells
     used = set()
@@ -138,18 +172,12 @@ def prepare(path: str, release) -> Prepared:
         if not _ID.fullmatch(str(cell.get("id", ""))) or cell.id in used:
             cell.id = f"cell-{k}"
         used.add(cell.id)
-    out.nb = nb
-    out.cells = [{"index": k, "kind": _kind(c.metadata["nbgrader"]) if c.metadata.get("nbgrader", {}).get(
-                      "grade_id") in rel_cells else "code",
-                  "source": c.source, "grade_id": c.metadata.get("nbgrader", {}).get("grade_id"),
-                  "release_source": rel_cells.get(c.metadata.get("nbgrader", {}).get("grade_id"), c).source}
-                 for k, c in enumerate(nb.cells) if c.cell_type == "code"]
-    return out
+    return nb
 
 
-def _plain(raw: dict, source: str, meta: dict):
+def _plain(raw: dict, source: str):
     """A student's own cell, without nbgrader metadata (it runs but is not graded)."""
-    meta = {k: v for k, v in meta.items() if k != "nbgrader"}
+    meta = {k: v for k, v in raw.get("metadata", {}).items() if k != "nbgrader"}
     new = {"code": nbformat.v4.new_code_cell, "raw": nbformat.v4.new_raw_cell}.get(
         raw.get("cell_type"), nbformat.v4.new_markdown_cell)
     cell = new(source, metadata=meta)
@@ -157,7 +185,7 @@ def _plain(raw: dict, source: str, meta: dict):
     return cell
 
 
-def _restore_missing(cells: list, release, rel_cells: dict, positions: dict, out: Prepared) -> None:
+def _restore_missing(cells: list, release, tests: dict, positions: dict, out: Prepared) -> None:
     """Put back every release cell with a grade_id that the student deleted, after its predecessor."""
     previous = None
     for ref in release.cells:
@@ -169,9 +197,10 @@ def _restore_missing(cells: list, release, rel_cells: dict, positions: dict, out
             if previous is not None:
                 at = next((k + 1 for k, c in enumerate(cells)
                            if c.metadata.get("nbgrader", {}).get("grade_id") == previous), len(cells))
-            cells.insert(at, copy.deepcopy(ref))
+            restored = copy.deepcopy(ref)
+            restored.source = tests.get(gid, ref.source)
+            cells.insert(at, restored)
             kind = _kind(ref.metadata["nbgrader"])
-            what = {"test": "test cell", "answer": "answer cell", "locked": "locked cell"}[kind]
-            out.notes.append(f"{what} {gid!r} was missing and was put back from the release"
+            out.notes.append(f"{kind} cell {gid!r} was missing and was put back from the release"
                              + (" (unanswered)" if kind == "answer" else ""))
         previous = gid

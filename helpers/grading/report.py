@@ -26,6 +26,7 @@ from .feedback import HideHiddenTestOutput
 COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
 DELEGATION = "ReferenceDelegation"
 FEEDBACK_OUTPUT_CHARS = 5000
+MAX_FLAGS = 10
 
 
 @dataclass
@@ -78,8 +79,11 @@ def grade(student: str, assignment: str, release, prepared, outcome) -> Grade:
             if error == DELEGATION:
                 message = next((o["evalue"] for o in result["outputs"] if o["output_type"] == "error"), "")
                 review.append(f"{meta['grade_id']}: {message.splitlines()[0] if message else 'delegation'}")
-    review += [f"tampering: {flag}" for flag in outcome.flags]
+    flags = outcome.flags[:MAX_FLAGS] + ([f"and {len(outcome.flags) - MAX_FLAGS} more"]
+                                         if len(outcome.flags) > MAX_FLAGS else [])
+    review += [f"tampering: {flag}" for flag in flags]
     review += [f"process died: {d}" for d in outcome.died]
+    notes += outcome.notes
     status = "needs_review" if review else "graded"
     return Grade(student, assignment, score, total, status, "; ".join(review + notes), nb)
 
@@ -94,7 +98,7 @@ def write_grades(path: str, grades: list[Grade]) -> None:
 
 
 def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds: float,
-            report_seconds: float) -> str:
+            report_seconds: float, problems: list[str] = ()) -> str:
     """Counts per status, the score distribution, the submissions to look at, and the isolation that held."""
     total = seconds + report_seconds
     lines = [f"{assignment}: {len(grades)} submissions graded in {total:.1f} s ({len(grades) / max(total, 1e-9):.2f} "
@@ -112,29 +116,44 @@ def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds:
     for g in sorted(grades, key=lambda g: g.student_id):
         if g.status != "graded":
             lines.append(f"{g.status}: {g.student_id}: {g.detail}")
-    ran = any(g.nb is not None for g in grades)
+    lines += [f"not graded: {problem}" for problem in problems]
+    ran = bool(isolation) or any(g.status != "failed" for g in grades)
     lines.append("isolation: " + (", ".join(isolation) if isolation else "none (see README)" if ran
                                   else "not applicable (no submission ran)"))
     return "\n".join(lines) + "\n"
 
 
 def feedback_notebook(g: Grade):
-    """The graded notebook as the student may see it: no hidden tests, outputs capped."""
+    """The graded notebook as the student may see it: no hidden tests (neither their source nor a
+    traceback quoting them), outputs capped, no script or HTML that the student's code produced."""
     from nbgrader.preprocessors import ClearHiddenTests
     nb = copy.deepcopy(g.nb)
-    resources: dict = {}
-    nb, resources = HideHiddenTestOutput().preprocess(nb, resources)
-    nb, resources = ClearHiddenTests().preprocess(nb, resources)
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and len(output["text"]) > FEEDBACK_OUTPUT_CHARS:
-                output["text"] = output["text"][:FEEDBACK_OUTPUT_CHARS] + "\n[... output cut ...]\n"
-            if output.get("output_type") == "error":
-                output["traceback"] = [line[:FEEDBACK_OUTPUT_CHARS] for line in output["traceback"][-30:]]
+    hide, clear = HideHiddenTestOutput(), ClearHiddenTests()
+    for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and "score" not in meta:
-            meta["score"] = 0.0
+        if meta.get("grade") and not meta.get("solution"):  # only the course's test cells hold hidden tests
+            hide.preprocess_cell(cell, {}, k)
+            clear.preprocess_cell(cell, {}, k)
+            meta.setdefault("score", 0.0)
+        locked = meta.get("locked", False)
+        cell.outputs = [_capped(o, locked) for o in cell.get("outputs", [])]
     return nb
+
+
+def _capped(output, trusted: bool):
+    """One output for feedback: text cut at FEEDBACK_OUTPUT_CHARS; from the student's cells, only
+    plain text and images (no HTML or JavaScript runs in the reader's browser)."""
+    if output.get("output_type") == "stream":
+        if len(output["text"]) > FEEDBACK_OUTPUT_CHARS:
+            output["text"] = output["text"][:FEEDBACK_OUTPUT_CHARS] + "\n[... output cut ...]\n"
+    elif output.get("output_type") == "error":
+        output["traceback"] = [line[:FEEDBACK_OUTPUT_CHARS] for line in output["traceback"][-30:]]
+    elif "data" in output:
+        keep = ("text/plain", "image/png", "image/jpeg") if not trusted else tuple(output["data"])
+        output["data"] = {k: v for k, v in output["data"].items() if k in keep and isinstance(v, str)}
+        if isinstance(output["data"].get("text/plain"), str):
+            output["data"]["text/plain"] = output["data"]["text/plain"][:FEEDBACK_OUTPUT_CHARS]
+    return output
 
 
 _exporter = {}
@@ -160,21 +179,29 @@ def feedback_html(g: Grade) -> str:
     return body
 
 
-_TO_WRITE: list = []
+_TO_RENDER: list = []
 
 
-def _write_one(k: int, out, feedback: bool) -> None:
-    g = _TO_WRITE[k]
-    nbformat.write(g.nb, os.path.join(out, "graded", f"{g.student_id}.ipynb"))
-    if feedback:
+def _render(k: int, out: str) -> str | None:
+    """Write the feedback page of the k-th grade from its graded notebook; None, or why it failed."""
+    g = _TO_RENDER[k]
+    try:
+        g.nb = nbformat.read(os.path.join(out, "graded", f"{g.student_id}.ipynb"), as_version=4)
         with open(os.path.join(out, "feedback", f"{g.student_id}.html"), "w", encoding="utf-8") as f:
             f.write(feedback_html(g))
+    except Exception as err:  # one student's odd outputs must not cost the others their feedback
+        return f"feedback could not be rendered ({type(err).__name__}: {err})"
+    return None
 
 
-def write_notebooks(grades: list, out, feedback: bool, jobs: int) -> None:
-    """The graded notebooks and the feedback pages, rendered in ``jobs`` forked processes."""
+def write_feedback(grades: list, out, jobs: int) -> None:
+    """The feedback page of every graded student, rendered in ``jobs`` forked processes; a page that
+    cannot be rendered is noted in that student's detail."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    _TO_WRITE[:] = [g for g in grades if g.nb is not None]
+    _TO_RENDER[:] = [g for g in grades if g.status != "failed"]
     with ProcessPoolExecutor(max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
-        list(pool.map(_write_one, range(len(_TO_WRITE)), [out] * len(_TO_WRITE), [feedback] * len(_TO_WRITE)))
+        problems = list(pool.map(_render, range(len(_TO_RENDER)), [str(out)] * len(_TO_RENDER)))
+    for g, problem in zip(_TO_RENDER, problems):
+        if problem:
+            g.detail = "; ".join(filter(None, [g.detail, problem]))

@@ -14,7 +14,6 @@ enforces the limits from outside, where the student's code cannot interfere:
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import select
 import shutil
@@ -23,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import kernel
+from . import kernel, protocol
 
 FIRST_UID = 2_000_000  # unprivileged user ids of the grading processes (when the grader runs as root)
 _serial = itertools.count()
@@ -51,18 +50,17 @@ class Outcome:
     flags: list = field(default_factory=list)  # tampering, from the guard
     isolation: list = field(default_factory=list)
     died: list = field(default_factory=list)  # sentences: the process died in cell i ...
+    notes: list = field(default_factory=list)  # sentences: cell i ignored its time limit ...
     failure: str | None = None
     seconds: float = 0.0
 
 
 @dataclass
 class _Run:
-    key: tuple
-    cells: list
-    hidden: list
+    key: object
     outcome: Outcome
-    skip: dict
-    started: float
+    skip: dict = field(default_factory=dict)
+    started: float = 0.0
     pid: int = 0
     fd: int = -1
     buffer: bytes = b""
@@ -71,26 +69,38 @@ class _Run:
     timed_out: bool = False
     ended: bool = False
     attempt: int = 1
+    secret: bytes = b""  # signs the report of the current attempt
+    sequence: object = None  # protocol.Sequence of the current attempt
 
 
 def _vm_bytes() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    """The address space the pre-warmed grader already uses (0 where /proc does not exist)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+    except (OSError, StopIteration):
+        return 0
 
 
-def _start(state: dict, run: _Run, limits: Limits, workroot: str, others: list[int]) -> None:
+def _start(state: dict, run: _Run, cells: list, limits: Limits, workroot: str, hidden: list[str],
+           others: list[int]) -> None:
+    """Fork the process that runs ``cells``; the caller drops ``cells`` right after, so that no later
+    fork carries this student's code."""
     read, write = os.pipe()
     workdir = tempfile.mkdtemp(dir=workroot)
     os.chmod(workdir, 0o777)
+    run.secret, run.sequence = protocol.new_key(), protocol.Sequence([c["index"] for c in cells])
     child_limits = {"cell_seconds": limits.cell_seconds, "notebook_seconds": int(limits.notebook_seconds),
                     "memory_bytes": _vm_bytes() + limits.memory_mb * 2**20, "output_bytes": limits.output_bytes,
                     "text_bytes": limits.text_bytes, "notebook_output_bytes": limits.notebook_output_bytes,
-                    "workdir": workdir, "figures": limits.figures,
+                    "workdir": workdir, "figures": limits.figures, "key": run.secret.hex(),
                     "uid": FIRST_UID + next(_serial) % 1_000_000}  # one user per process: none can signal another
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        raise
     if pid == 0:  # the child: never returns
         try:
             os.close(read)
@@ -98,13 +108,13 @@ def _start(state: dict, run: _Run, limits: Limits, workroot: str, others: list[i
                 os.close(fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         finally:
-            kernel.run(state, run.cells, write, child_limits, run.skip, run.hidden + [workroot])
+            kernel.run(state, cells, write, child_limits, run.skip, hidden)
     os.close(write)
     run.pid, run.fd, run.buffer, run.current, run.ended, run.timed_out = pid, read, b"", None, False, False
 
 
 def _read(run: _Run, limits: Limits) -> bool:
-    """Read what the child sent; False at end of file."""
+    """Read what the child sent; False at end of file.  A report the grader did not write fails the run."""
     try:
         data = os.read(run.fd, 1 << 20)
     except OSError:
@@ -113,26 +123,34 @@ def _read(run: _Run, limits: Limits) -> bool:
         return False
     run.buffer += data
     *lines, run.buffer = run.buffer.split(b"\n")
-    for line in lines:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if "start" in message:
-            run.current = message["start"]
-            run.cell_deadline = time.monotonic() + limits.cell_seconds + limits.grace
-        elif "cell" in message:
-            run.outcome.cells[message["cell"]] = message
-            run.current = None
-        elif "flags" in message:
-            run.outcome.flags.extend(f for f in message["flags"] if f not in run.outcome.flags)
-        elif "isolation" in message:
-            run.outcome.isolation = message["isolation"]
-        elif "end" in message:
-            run.ended = True
-        elif "crash" in message:
-            run.outcome.failure = f"the grader failed: {message['crash']}"
+    try:
+        if len(run.buffer) > protocol.MAX_LINE:
+            raise protocol.ProtocolError("an oversized line")
+        for line in lines:
+            _receive(run, protocol.parse(run.secret, line), limits)
+    except (protocol.ProtocolError, ValueError, KeyError, TypeError) as err:
+        run.outcome.failure = (f"the report of the process running the notebook was not written by the grader "
+                               f"({err}): the submission tampered with it")
+        _kill(run.pid)
     return True
+
+
+def _receive(run: _Run, message: dict, limits: Limits) -> None:
+    run.sequence.check(message)
+    if "start" in message:
+        run.current = message["start"]
+        run.cell_deadline = time.monotonic() + limits.cell_seconds + limits.grace
+    elif "cell" in message:
+        run.outcome.cells[message["cell"]] = message
+        run.current = None
+    elif "flags" in message:
+        run.outcome.flags.extend(f for f in message["flags"] if f not in run.outcome.flags)
+    elif "isolation" in message:
+        run.outcome.isolation = message["isolation"]
+    elif "end" in message:
+        run.ended = True
+    elif "crash" in message:
+        run.outcome.failure = f"the grader failed: {message['crash']}"
 
 
 def _kill(pid: int) -> None:
@@ -144,9 +162,12 @@ def _kill(pid: int) -> None:
 
 
 def _finish(run: _Run, limits: Limits, pending: list) -> None:
-    """The child exited: done, or start it again without the cell it died in."""
-    _, status = os.waitpid(run.pid, 0)
+    """The child closed its report: reap it (killed first: a process that closed the pipe and went on
+    must not block the grader), then done, or start it again without the cell it died in."""
     os.close(run.fd)
+    if not run.ended:
+        _kill(run.pid)
+    _, status = os.waitpid(run.pid, 0)
     outcome = run.outcome
     if run.ended or outcome.failure:
         return
@@ -167,30 +188,37 @@ def _finish(run: _Run, limits: Limits, pending: list) -> None:
     if run.attempt >= limits.attempts:
         outcome.failure = f"the process running the notebook died {run.attempt} times; last: cell {cell}: {why}"
         return
-    if not run.timed_out:
-        outcome.died.append(f"cell {cell}: {why}; the notebook was run again without it")
+    (outcome.notes if run.timed_out else outcome.died).append(f"cell {cell}: {why}; the notebook was run again "
+                                                              "without it")
     run.skip[cell] = why
     run.attempt += 1
     outcome.cells.clear()
-    pending.insert(0, run)
+    pending.insert(0, run)  # its cells are prepared again when it restarts
 
 
-def run_all(state: dict, jobs: list[tuple[tuple, list, list]], limits: Limits, workers: int,
-            progress=None) -> dict[tuple, Outcome]:
-    """Run every job (key, cells, hidden folders); returns key -> Outcome.  ``progress(outcome)`` after each."""
-    pending = [_Run(key, cells, hidden, Outcome(key), {}, 0.0) for key, cells, hidden in jobs]
+def run_all(state: dict, keys: list, cells_of, limits: Limits, workers: int, hidden: list[str], done) -> None:
+    """Run the submission of every key: ``cells_of(key)`` gives its cells (None: nothing to run),
+    ``done(key, outcome)`` receives each result (outcome None when there was nothing to run).
+    ``hidden``: folders and files the submissions must not see."""
+    pending = [_Run(key, Outcome(key)) for key in keys]
     running: dict[int, _Run] = {}
-    done: dict[tuple, Outcome] = {}
     workroot = tempfile.mkdtemp(prefix="grading-")
     os.chmod(workroot, 0o711)
     try:
         while pending or running:
-            while pending and len(running) < workers:
+            while pending and len(running) < max(1, workers):
                 run = pending.pop(0)
+                cells = cells_of(run.key)
+                if cells is None:
+                    done(run.key, None)
+                    continue
                 if run.attempt == 1:
                     run.started = time.monotonic()
-                _start(state, run, limits, workroot, [r.fd for r in running.values()])
+                _start(state, run, cells, limits, workroot, hidden, [r.fd for r in running.values()])
+                del cells
                 running[run.fd] = run
+            if not running:
+                continue
             ready, _, _ = select.select(list(running), [], [], 0.1)
             now = time.monotonic()
             for fd in ready:
@@ -200,9 +228,7 @@ def run_all(state: dict, jobs: list[tuple[tuple, list, list]], limits: Limits, w
                     _finish(run, limits, pending)
                     if run not in pending:
                         run.outcome.seconds = time.monotonic() - run.started
-                        done[run.key] = run.outcome
-                        if progress:
-                            progress(run.outcome)
+                        done(run.key, run.outcome)
             for run in running.values():
                 if now - run.started > limits.notebook_seconds:
                     _kill(run.pid)
@@ -212,5 +238,5 @@ def run_all(state: dict, jobs: list[tuple[tuple, list, list]], limits: Limits, w
     finally:
         for run in running.values():
             _kill(run.pid)
+            os.waitpid(run.pid, 0)
         shutil.rmtree(workroot, ignore_errors=True)
-    return done

@@ -4,7 +4,7 @@
 submission, before any student code.  It applies, in this order:
 
 * resource limits (always): address space (memory), file size, no core dumps,
-  a CPU-time ceiling;
+  a CPU-time ceiling, no further process or thread;
 * a new mount and network namespace (when the kernel allows it: as root, or
   through an unprivileged user namespace): every mount is made read-only, a
   fresh size-limited tmpfs is the only writable place (it is mounted on /tmp,
@@ -33,12 +33,15 @@ import resource
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, MNT_DETACH = 38, 2
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, MNT_DETACH = 38, 1, 2
 NOBODY = 65534
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _call(name: str, *args) -> None:
+    """Call a libc function; OSError if it fails or this system has no such function."""
+    if not hasattr(_libc, name):
+        raise OSError(0, f"{name}: not available on this system")
     if getattr(_libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
@@ -50,12 +53,17 @@ def _mount(source, target, fstype, flags, data=None) -> None:
 
 
 def set_limits(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
-    """Memory (address space), CPU time, largest file written, no core files."""
+    """Memory (address space), CPU time, largest file written, no core files, and no new process or
+    thread (RLIMIT_NPROC counts the user's processes: with a user id of its own, the process is alone)."""
     for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
+                         (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0),
+                         (resource.RLIMIT_NPROC, 1)):
         soft, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass  # a limit this system does not support (macOS: RLIMIT_AS)
 
 
 def _mounts() -> dict[str, bool]:
@@ -80,15 +88,12 @@ def _unshare() -> bool:
     uid, gid = os.getuid(), os.getgid()
     try:
         _call("unshare", CLONE_NEWNS | CLONE_NEWNET | (0 if uid == 0 else CLONE_NEWUSER))
+        if uid != 0:  # map ourselves to root inside the new user namespace, to be allowed to mount
+            for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
     except OSError:
         return False
-    if uid != 0:  # map ourselves to root inside the new user namespace, to be allowed to mount
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"0 {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"0 {gid} 1")
     return True
 
 
@@ -105,16 +110,18 @@ def _private_ancestor(path: str) -> str | None:
     return None
 
 
-def _expose(paths: list[str]) -> None:
+def _expose(paths: list[str], covers: list[str] = ()) -> None:
     """Make ``paths`` (Python, the course) reachable by an unprivileged user although a folder above
-    them is private, without exposing the rest of that folder: the private folder is covered by an
-    empty tmpfs into which only ``paths`` are bound back (staged through the private /tmp)."""
-    by_ancestor: dict[str, list[str]] = {}
+    them is private, without exposing the rest of that folder: the private folder (and each folder of
+    ``covers``, e.g. the home of a user who is not root) is covered by an empty tmpfs into which only
+    ``paths`` are bound back (staged through the private /tmp)."""
+    groups: dict[str, list[str]] = {os.path.realpath(c): [] for c in covers if os.path.isdir(c)}
     for path in sorted(set(os.path.realpath(p) for p in paths if os.path.exists(p))):
-        ancestor = _private_ancestor(path)
-        if ancestor and not any(path.startswith(q + "/") for q in by_ancestor.get(ancestor, [])):
-            by_ancestor.setdefault(ancestor, []).append(path)
-    for k, (ancestor, inside) in enumerate(sorted(by_ancestor.items())):
+        around = [c for c in groups if path.startswith(c + "/")]
+        ancestor = min(around, key=len) if around else _private_ancestor(path)
+        if ancestor and not any(path.startswith(q + "/") for q in groups.get(ancestor, [])):
+            groups.setdefault(ancestor, []).append(path)
+    for k, (ancestor, inside) in enumerate(sorted(groups.items())):
         stages = []
         for j, path in enumerate(inside):
             stage = f"/tmp/.stage-{k}-{j}"
@@ -129,14 +136,14 @@ def _expose(paths: list[str]) -> None:
             os.rmdir(stage)
 
 
-def _lock_filesystem(hide: list[str], expose: list[str], tmp_bytes: int) -> None:
+def _lock_filesystem(hide: list[str], expose: list[str], tmp_bytes: int, covers: list[str]) -> None:
     """Everything read-only but a fresh tmpfs on /tmp (and /var/tmp, /dev/shm); ``hide`` emptied;
-    ``expose`` reachable through private folders."""
+    ``covers`` emptied but for ``expose``, which stays reachable through private folders."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     for folder in PRIVATE_TMP:
         if os.path.isdir(folder):
             _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_bytes}")
-    _expose(expose)
+    _expose(expose, covers)
     empty = "mode=0555,size=4k"
     for path in hide:
         if os.path.isdir(path):
@@ -179,9 +186,10 @@ def enter(*, memory_bytes: int, cpu_seconds: int, tmp_bytes: int = 256 << 20, hi
     set_limits(memory_bytes, cpu_seconds, file_bytes=tmp_bytes)
     holds.append("limits")
     was_root = os.getuid() == 0
+    home = [] if was_root else [os.path.expanduser("~")]  # not root: the files stay the user's, so hide home
     if _unshare():
         try:
-            _lock_filesystem(list(hide), list(expose), tmp_bytes)
+            _lock_filesystem(list(hide), list(expose), tmp_bytes, home)
             left = writable_mounts()
             holds += ["read-only filesystem" + (f" except {', '.join(left)}" if left else ""), "private /tmp",
                       "hidden solutions"]
@@ -201,6 +209,8 @@ def enter(*, memory_bytes: int, cpu_seconds: int, tmp_bytes: int = 256 << 20, hi
         _call("prctl", PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
               ctypes.c_ulong(0))
         holds.append("no new privileges")
+        _call("prctl", PR_SET_PDEATHSIG, ctypes.c_ulong(9), ctypes.c_ulong(0), ctypes.c_ulong(0),
+              ctypes.c_ulong(0))  # killed if the grader dies (set after the user switch, which clears it)
     except OSError:
         pass
     return holds

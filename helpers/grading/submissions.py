@@ -20,12 +20,12 @@ import re
 import zipfile
 
 MAX_ZIP_BYTES = 2 << 30
-_STUDENT = re.compile(r"[^A-Za-z0-9._@+-]+")
+_STUDENT = re.compile(r"[^\w.@+-]+")  # letters of any script, digits, _ . @ + -
 
 
 def student_id(text: str) -> str:
-    """A safe student id from a file or folder name."""
-    return _STUDENT.sub("_", text).strip("._") or "unnamed"
+    """A safe student id (and file name) from a file or folder name."""
+    return _STUDENT.sub("_", text).strip("._")[:100] or "unnamed"
 
 
 def _extract(archive: str, scratch: str) -> tuple[str, list[str]]:
@@ -70,11 +70,15 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = ())
     found: dict[str, dict[str, str]] = {a: {} for a in assignments}
 
     def add(assignment: str, student: str, file: str) -> None:
-        if student in found[assignment]:
-            problems.append(f"{file}: a second notebook of {student} for {assignment}; the first one, "
-                            f"{found[assignment][student]}, was graded")
-        else:
-            found[assignment][student] = file
+        """Two files that give the same id (``ann lee`` and ``ann_lee``) are both graded: ann_lee, ann_lee-2."""
+        unique, k = student, 1
+        while unique in found[assignment]:
+            k += 1
+            unique = f"{student}-{k}"
+        if unique != student:
+            problems.append(f"{file}: its student id {student!r} was taken by {found[assignment][student]}; "
+                            f"graded as {unique!r}")
+        found[assignment][unique] = file
 
     subdirs = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)) and not d.startswith("."))
     for d in subdirs:  # nbgrader: <student>/<assignment>/<notebook>.ipynb
@@ -99,4 +103,12 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = ())
             add(assignments[0], student_id(stem), os.path.join(path, name))
         else:
             problems.append(f"{name}: cannot tell the assignment (name it <student>_<assignment>.ipynb); ignored")
+    taken = {os.path.realpath(f) for files in found.values() for f in files.values()}
+    for folder, _, files in os.walk(path):
+        for name in sorted(files):
+            file = os.path.join(folder, name)
+            if name.endswith(".ipynb") and ".ipynb_checkpoints" not in folder and os.path.realpath(file) not in \
+                    taken and not any(p.startswith(file) or p.startswith(name) for p in problems):
+                problems.append(f"{file}: not in a layout this command reads "
+                                "(<student>/<assignment>/*.ipynb, <student>.ipynb, <student>_<assignment>.ipynb)")
     return found, problems
