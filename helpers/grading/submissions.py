@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import zipfile
 
 MAX_ZIP_BYTES = 2 << 30
@@ -46,7 +47,7 @@ def _extract(archive: str, scratch: str) -> tuple[str, list[str]]:
             dest = os.path.join(target, *parts)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with z.open(m) as src, open(dest, "wb") as out:
-                out.write(src.read())
+                shutil.copyfileobj(src, out)
     entries = [e for e in os.listdir(target) if not e.startswith(".")]
     if len(entries) == 1 and os.path.isdir(os.path.join(target, entries[0])):
         return os.path.join(target, entries[0]), problems  # one top-level folder
