@@ -20,7 +20,7 @@ from mistakes import MISTAKES
 
 
 def answer(nb, gid: str, source: str):
-    """``nb`` with the answer cell ``gid`` replaced by ``source``."""
+    """``nb`` with the source of the cell ``gid`` (an answer, or a test cell) replaced by ``source``."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == gid:
@@ -56,14 +56,6 @@ def duplicated(nb, gid: str):
     return nb
 
 
-def edited(nb, gid: str, source: str):
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == gid:
-            cell.source = source
-    return nb
-
-
 WRONG_RELU = "def relu(z):\n    return z\n"
 GRAD_GID, GRAD_SOURCE, _ = MISTAKES["01_activations"]["relu_grad_one_at_zero"]
 HIDDEN_GID, HIDDEN_SOURCE, _ = MISTAKES["01_activations"]["softmax_global_max"]  # only the hidden tests see it
@@ -73,6 +65,11 @@ PIPE_FORGERY = ("import os, stat\nfor fd in range(3, 256):\n    try:\n"
                 "        if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
                 "            os.write(fd, b'0' * 64 + b' {\"end\": true}\\n')\n"
                 "    except OSError:\n        pass\n")
+
+
+def wrong_relu_and(code: str, where: str = "setup"):
+    """A builder: the solved notebook with a wrong relu (worth 10 points), and ``code`` after ``where``."""
+    return lambda s, b, p: after(answer(s, "relu", WRONG_RELU), where, code)
 
 
 def setup_last(nb):
@@ -130,6 +127,33 @@ CORPUS = {
     "honest_numpy_error_state": (lambda s, b, p: after(s, "setup", "np.seterr(all='raise')"), "graded", 100, r"^$"),
     "honest_lazy_numpy_module": (lambda s, b, p: after(s, None, "print(np.char.upper(['a']))"), "graded", 100,
                                  r"^$"),
+    "lone_surrogate_printed": (lambda s, b, p: after(s, None, "print('\\ud800')"), "graded", 100, r"^$"),
+    "prints_hidden_inputs": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    print('INPUT', z)\n"
+                                                               "    return np.maximum(z, 0.0)\n"),
+                             "graded", 100, r"^$"),
+    "code_compiled_as_a_library": (
+        wrong_relu_and("import os, helpers.checks\n_src = 'def swap(f, g):\\n    f.__code__ = g.__code__\\n'\n"
+                       "_ns = {}\nexec(compile(_src, os.path.join(os.path.dirname(helpers.checks.__file__), "
+                       "'mine.py'), 'exec'), _ns)\n"),
+        "needs_review", 90, r"tampering: compiled code under the file name of .*mine.py"),
+    "frames_from_exec_code": (
+        lambda s, b, p: after(s, None, "_ns = {}\nexec(compile('import sys\\ndef peek():\\n    return "
+                                       "sys._getframe(0)\\n', 'util.py', 'exec'), _ns)\n_ns['peek']()\n"),
+        "needs_review", 100, r"tampering: inspected the grader's stack frames"),
+    "delegates_through_a_tool": (
+        lambda s, b, p: answer(s, "sigmoid", "from helpers import classifier\n\ndef sigmoid(z):\n"
+                                             "    z = np.asarray(z, dtype=float)\n    flat = z.reshape(1, -1)\n"
+                                             "    n = flat.shape[1]\n"
+                                             "    params = {'E': flat.copy(), 'W': np.ones((1, 1)), "
+                                             "'b': np.zeros((1, 1)), 'u': np.ones((1, 1))}\n"
+                                             "    p = classifier.predict_proba(params, np.arange(n).reshape(1, n), "
+                                             "np.ones((1, n)), activation='identity')\n"
+                                             "    return p.reshape(z.shape)\n"),
+        "needs_review", 85, r"test_sigmoid: sigmoid calls helpers.activations.sigmoid"),
+    "namedtuple_and_logging": (lambda s, b, p: after(s, None, "import collections, logging\n"
+                                                              "P = collections.namedtuple('P', 'x y')\n"
+                                                              "logging.getLogger('me').warning('hi %s', P(1, 2))\n"),
+                               "graded", 100, r"^$"),
     "odd_display_data": (lambda s, b, p: after(s, None, "display({'text/markdown': ['# a', {'b': 1}]}, raw=True)"),
                          "graded", 100, r"^$"),
     "correct": (lambda s, b, p: s, "graded", 100, r"^$"),
@@ -151,7 +175,7 @@ CORPUS = {
         "graded", 100, r"cell \d+: the cell ignored its 4 s time limit and was stopped"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", 100,
                           r"test cell 'test_relu' was missing and was put back"),
-    "edited_test_cell": (lambda s, b, p: edited(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
+    "edited_test_cell": (lambda s, b, p: answer(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
                          "graded", 90, r"test cell 'test_relu' was edited; the release version was graded"),
     "copied_test_cell": (lambda s, b, p: duplicated(s, "test_sigmoid"), "graded", 100,
                          r"grade_id 'test_sigmoid' appears 2 times"),
@@ -175,29 +199,24 @@ CORPUS = {
                                        "    print(err)\n" % p["solution"]),
         "needs_review", 100, r"tampering: opened .*01_activations.ipynb, inside a folder hidden"),
     "numpy_monkeypatch": (
-        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
-                              "np.allclose = lambda *a, **k: True\n"
+        wrong_relu_and("np.allclose = lambda *a, **k: True\n"
                               "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"),
         "needs_review", 90, r"tampering: numpy.allclose was replaced"),
     "helpers_monkeypatch": (
-        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
-                              "import helpers.checks.framework as F\nF.compare = lambda *a, **k: None\n"),
+        wrong_relu_and("import helpers.checks.framework as F\nF.compare = lambda *a, **k: None\n"),
         "needs_review", 90, r"tampering: helpers.checks.framework.compare was replaced"),
     "reference_code_swapped": (
-        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "relu",
-                              "activations.relu.__code__ = relu.__code__\n"),
+        wrong_relu_and("activations.relu.__code__ = relu.__code__\n", "relu"),
         "needs_review", 90, r"tampering: .*__code__.*helpers.activations"),
     "sys_modules_replaced": (
-        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
-                              "import sys, types\nfake = types.ModuleType('helpers.checks.framework')\n"
+        wrong_relu_and("import sys, types\nfake = types.ModuleType('helpers.checks.framework')\n"
                               "sys.modules['helpers.checks.framework'] = fake\n"),
         "needs_review", 90, r"tampering: sys.modules\['helpers.checks.framework'\] was replaced"),
     "check_redefined": (
         lambda s, b, p: answer(s, "relu", WRONG_RELU + "\ndef check_relu(*args, **kwargs):\n    print('ok')\n"),
         "needs_review", 90, r"tampering: the notebook name check_relu \(used by the tests\) was redefined"),
     "ipython_transformer": (
-        lambda s, b, p: after(answer(s, "relu", WRONG_RELU), "setup",
-                              "get_ipython().input_transformers_post.append(\n"
+        wrong_relu_and("get_ipython().input_transformers_post.append(\n"
                               "    lambda lines: ['pass\\n'] if any('check_' in l for l in lines) else lines)\n"),
         "graded", 90, r"^$"),
     "delegates_directly": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    return activations.relu(z)\n"),

@@ -14,6 +14,7 @@ import io
 
 from .activations import (check_relu, check_relu_grad, check_sigmoid, check_sigmoid_grad, check_softmax,
                           check_tanh_grad)
+from . import framework
 from .framework import Case, CheckFailure, run_check, use_short_tracebacks
 from .backprop import (check_affine_backward, check_affine_forward, check_average_pool_backward,
                        check_average_pool_forward, check_binary_cross_entropy, check_binary_cross_entropy_grad,
@@ -25,6 +26,7 @@ from .lm import (check_add_k_prob, check_interpolated_prob, check_ngram_counts, 
                  check_window_lm_forward)
 
 use_short_tracebacks()
+framework.check_code()  # the checks' own code, known before any student code runs
 
 def _alone(check, name):
     """Run ``check`` on the student's function ``name`` from a notebook's namespace."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
-import os
 import sys
 import types
 import warnings
@@ -66,7 +65,6 @@ AFTER_STUDENT_CALL: list = []
 #: reference functions the notebooks hand to students as tools (imported by their setup cells, or used by
 #: the solutions): calling them from another exercise is not delegation
 PROVIDED = {"sigmoid", "softmax", "tanh", "identity", "get_activation", "accuracy", "predict_proba"}
-_CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
 _ALLOWED: list = []  # ids of the code of the references that ``using_reference`` put in the notebook
 
 
@@ -103,27 +101,53 @@ def _tools() -> set[int]:
             if n in PROVIDED and isinstance(f, types.FunctionType)}
 
 
+def _codes(fn) -> list:
+    """The code of ``fn`` and of the functions and lambdas defined inside it."""
+    found, stack = [], [fn.__code__]
+    while stack:
+        code = stack.pop()
+        found.append(code)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return found
+
+
+_CHECK_CODE: dict = {}  # the checks' own code (by id), built once: trusted whatever its file name says
+
+
+def check_code() -> dict:
+    """id -> code object of every function of the checks (and of what they define inside)."""
+    if not _CHECK_CODE:
+        from . import activations, backprop, linear, lm
+        for module in (activations, backprop, linear, lm, sys.modules[__name__]):
+            for fn in vars(module).values():
+                if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
+                    _CHECK_CODE.update((id(c), c) for c in _codes(fn))
+    return _CHECK_CODE
+
+
 @contextlib.contextmanager
 def no_delegation(name: str):
     """Raise ReferenceDelegation if the block calls the reference implementation of exercise ``name``
     (or another function of its module, see ``references``), however it is reached: by its module, an
-    alias, a function object captured earlier, or a copy compiled from its source.  Calls made by the
-    references that ``using_reference`` put in the notebook, and by the checks' own helpers, are not
-    counted, nor those of the PROVIDED tools (nor anything they call)."""
+    alias, a function object captured earlier, a copy compiled from its source, or a provided tool
+    that calls it.  Apart from the exercise's own reference, calls made by the references that
+    ``using_reference`` put in the notebook, by the checks' own code and by the PROVIDED tools are
+    not counted (nor anything they call)."""
     by_id, by_content = references(name)
-    tools = _tools()
+    own = {key: label for key, label in {**by_id, **by_content}.items() if label.endswith("." + name)}
+    tools, checks = _tools(), check_code()
     seen, depth = [], [0]
 
     def profile(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            if depth[0] or id(code) in _ALLOWED or code.co_filename.startswith(_CHECKS_DIR):
-                depth[0] += 1
-                return
-            label = by_id.get(id(code)) or by_content.get(_content(code))
+            allowed = depth[0] or id(code) in _ALLOWED or id(code) in checks or id(code) in tools
+            label = own.get(id(code)) or own.get(_content(code))  # never allowed, however deep
+            if label is None and not allowed:
+                label = by_id.get(id(code)) or by_content.get(_content(code))
             if label:
                 seen.append(label)
-            elif id(code) in tools:  # what a provided tool calls inside is not the student's doing
+            if allowed:
                 depth[0] += 1
         elif event == "return" and depth[0]:
             depth[0] -= 1

@@ -82,9 +82,13 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
     def done(student, outcome):
         prepared = preflight.prepare(found[student], release, source)
         g = report.grade(student, assignment, release, prepared, outcome)
-        if g.nb is not None:
-            nbformat.write(g.nb, out / "graded" / f"{student}.ipynb")
-            g.nb = None
+        try:
+            if g.nb is not None:
+                nbformat.write(g.nb, out / "graded" / f"{student}.ipynb")
+        except Exception as err:  # this student's notebook only
+            g = report.Grade(student, assignment, None, g.max_score, "failed",
+                             f"the graded notebook could not be written ({type(err).__name__}: {err})")
+        g.nb = None
         if outcome is not None and outcome.isolation and not isolation:
             isolation.extend(outcome.isolation)
         grades.append(g)

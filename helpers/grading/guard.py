@@ -33,7 +33,6 @@ import numpy as np
 PROTECTED = ("numpy", "helpers", "builtins", "sys", "os", "posix", "json", "signal", "time", "hmac", "hashlib",
              "copy", "warnings", "contextlib", "dataclasses", "math", "functools", "operator", "types", "traceback",
              "IPython.core.interactiveshell")
-STUDENT_CODE = "<ipython-input-"  # the file name IPython gives the code of a cell
 #: attributes that change in normal operation: IPython and the grader swap sys's streams and hooks and
 #: builtins' exit/quit, warnings.catch_warnings swaps the filters and the display of warnings
 VOLATILE = {
@@ -137,12 +136,24 @@ _GC = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 
 
+def _trusted(code) -> bool:
+    """Code of a library or of the course (compiled from a file that exists), or a test cell's."""
+    name = code.co_filename
+    return name.startswith(("<test cell", "<frozen")) or (os.path.isabs(name) and os.path.isfile(name))
+
+
+_FRAME_GIVERS = ("inspect.py", "traceback.py")  # they hand frames to their caller
+
+
 def _from_student(frame) -> bool:
-    """Whether ``frame`` (or its caller, for inspect.currentframe and traceback.walk_stack) is a cell's code."""
-    for f in (frame, frame.f_back if frame is not None else None):
-        if f is not None and f.f_code.co_filename.startswith(STUDENT_CODE):
-            return True
-    return False
+    """Whether ``frame`` runs code a submission made (a cell, or code it compiled or exec'd), or is
+    inspect/traceback working for such code."""
+    if frame is None:
+        return False
+    if not _trusted(frame.f_code):
+        return True
+    return frame.f_code.co_filename.endswith(_FRAME_GIVERS) and frame.f_back is not None and \
+        not _trusted(frame.f_back.f_code)
 
 
 def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[str, ...]) -> None:
@@ -173,6 +184,9 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
                 if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
                     what = "a class" if isinstance(obj, type) else "a function"
                     report(f"set {name} of {what} of {module} ({getattr(obj, '__qualname__', obj)!s})")
+            elif event == "compile" and _from_student(getframe(1)) and isinstance(args[1], str) and \
+                    os.path.isabs(args[1]):
+                report(f"compiled code under the file name of {args[1]}")
             elif event == "code.__new__":
                 report("built a code object by hand (code.__new__ / code.replace)")
             elif event in _GC:

@@ -67,6 +67,7 @@ class Outputs:
             self.text += n
 
     def stream(self, name: str, text: str) -> None:
+        text = _clean(text)
         keep = self._room(len(text), text=True)
         if keep <= 0:
             return
@@ -77,9 +78,14 @@ class Outputs:
             self.items.append({"output_type": "stream", "name": name, "text": text[:keep]})
 
     def bundle(self, kind: str, data: dict, metadata: dict | None, count: int | None = None) -> None:
-        data = {k: (base64.b64encode(v).decode() if isinstance(v, bytes) else v) for k, v in data.items()
-                if isinstance(k, str) and (isinstance(v, (str, bytes)) or isinstance(v, dict) and k.endswith("json"))}
-        n = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+        data = {_clean(k): (base64.b64encode(v).decode() if isinstance(v, bytes) else _clean(v)) for k, v in
+                data.items() if isinstance(k, str) and isinstance(v, (str, bytes))}
+        metadata = metadata if isinstance(metadata, dict) else {}
+        try:
+            metadata = json.loads(_clean(json.dumps(metadata)))
+        except (TypeError, ValueError):
+            metadata = {}
+        n = sum(len(v) for v in data.values())
         if self._room(n) < n:
             return
         self._spend(n)
@@ -89,12 +95,18 @@ class Outputs:
         self.items.append(item)
 
     def error(self, ename: str, evalue: str, stb: list[str]) -> None:
-        text = [line[:4000] for line in stb[-60:]]
-        self.items.append({"output_type": "error", "ename": ename, "evalue": evalue[:4000], "traceback": text})
+        text = [_clean(str(line)[:4000]) for line in stb[-60:]]
+        self.items.append({"output_type": "error", "ename": _clean(ename), "evalue": _clean(evalue[:4000]),
+                           "traceback": text})
 
     def clear(self) -> None:
         self.budget[0] += self.size
         self.items, self.size, self.text = [], 0, 0
+
+
+def _clean(text: str) -> str:
+    """Text that UTF-8 can hold (a lone surrogate such as '\\ud800' becomes '?')."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class _Writer:

@@ -132,12 +132,22 @@ def feedback_notebook(g: Grade):
     for k, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):  # only the course's test cells hold hidden tests
+            if hide.begin_test_delimeter in cell.source:  # what the student's code printed while the hidden
+                cell.outputs = [o for o in map(_check_lines, cell.outputs) if o]  # tests ran could show their inputs
             hide.preprocess_cell(cell, {}, k)
             clear.preprocess_cell(cell, {}, k)
             meta.setdefault("score", 0.0)
         locked = meta.get("locked", False)
         cell.outputs = [_capped(o, locked) for o in cell.get("outputs", [])]
     return nb
+
+
+def _check_lines(output):
+    """A test cell's output reduced to the checks' own lines (✓ ...) and its error; None for the rest."""
+    if output.get("output_type") == "stream":
+        output["text"] = "".join(line for line in output["text"].splitlines(True) if line.startswith("✓ "))
+        return output if output["text"] else None
+    return output if output.get("output_type") == "error" else None
 
 
 def _capped(output, trusted: bool):
