@@ -136,15 +136,21 @@ def no_delegation(name: str):
     by_id, by_content = references(name)
     own = {key: label for key, label in {**by_id, **by_content}.items() if label.endswith("." + name)}
     tools, checks = _tools(), check_code()
-    seen, depth = [], [0]
+    seen, depth, known = [], [0], {}  # known: id of code -> (own label, other label), computed once
+
+    def labels(code, key):
+        if key not in known:
+            content = _content(code)
+            known[key] = (own.get(key) or own.get(content), by_id.get(key) or by_content.get(content))
+        return known[key]
 
     def profile(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            allowed = depth[0] or id(code) in _ALLOWED or id(code) in checks or id(code) in tools
-            label = own.get(id(code)) or own.get(_content(code))  # never allowed, however deep
-            if label is None and not allowed:
-                label = by_id.get(id(code)) or by_content.get(_content(code))
+            key = id(code)
+            allowed = depth[0] or key in _ALLOWED or key in checks or key in tools
+            mine, other = labels(code, key)
+            label = mine or (None if allowed else other)  # the exercise's own reference: however deep
             if label:
                 seen.append(label)
             if allowed:

@@ -43,6 +43,7 @@ VOLATILE = {
     "helpers.checks.framework": {"_ALLOWED"},  # the references using_reference put in the notebook
 }
 _MISSING = object()
+_CODE_CHANGED = [True]  # a function of a protected module got a new __code__ or defaults since the last check
 _same_array = np.array_equal  # captured before any student code runs
 _deepcopy = copy.deepcopy
 
@@ -99,10 +100,12 @@ class Baseline:
             if not _equal(obj, saved):
                 changes.append(f"the contents of {name}.{key} were changed")
                 self._refill(obj, saved)
-        for fn, (code, defaults, kwdefaults) in self.code.items():
-            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
-                changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
-                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
+        if _CODE_CHANGED[0]:  # set by the audit hook (``watch``), or before it is installed
+            _CODE_CHANGED[0] = False
+            for fn, (code, defaults, kwdefaults) in self.code.items():
+                if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
+                    changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
+                    fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
         if sys.gettrace() is not None or sys.getprofile() is not None:
             changes.append("a trace or profile function was installed (sys.settrace / sys.setprofile)")
             sys.settrace(None)
@@ -136,10 +139,16 @@ _GC = {"gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 
 
+_TRUSTED: dict[str, bool] = {}
+
+
 def _trusted(code) -> bool:
     """Code of a library or of the course (compiled from a file that exists), or a test cell's."""
     name = code.co_filename
-    return name.startswith(("<test cell", "<frozen")) or (os.path.isabs(name) and os.path.isfile(name))
+    if name not in _TRUSTED:
+        _TRUSTED[name] = name.startswith(("<test cell", "<frozen")) or (os.path.isabs(name) and
+                                                                        os.path.isfile(name))
+    return _TRUSTED[name]
 
 
 _FRAME_GIVERS = ("inspect.py", "traceback.py")  # they hand frames to their caller
@@ -167,47 +176,62 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
     writable = [os.path.abspath(f) for f in writable]
     getframe = sys._getframe
 
+    busy = [False]  # the hook's own sys._getframe raises an event too: never look at those
+
     def hook(event, args):
+        if busy[0] or event == "builtins.id" or event == "object.__getattr__" and args[1] not in _FRAMES:
+            return  # (the frequent events first: they cost every check a little)
+        busy[0] = True
         try:
-            if event == "open":
-                path, mode, flags = args
-                if _under(path, hidden):
-                    report(f"opened {path}, inside a folder hidden from submissions")
-                elif ((mode and any(c in mode for c in "wax+")) or (flags or 0) & _WRITE) \
-                        and not _under(path, writable) and isinstance(path, (str, bytes)):
-                    report(f"tried to write {os.fsdecode(path)}, outside its working directory")
-            elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
-                report(f"listed {args[0]}, a folder hidden from submissions")
-            elif event == "object.__setattr__" and _from_student(getframe(1)):  # not NumPy's lazy imports
-                obj, name = args[0], args[1]
-                module = getattr(obj, "__module__", None) or ""
-                if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
-                    what = "a class" if isinstance(obj, type) else "a function"
-                    report(f"set {name} of {what} of {module} ({getattr(obj, '__qualname__', obj)!s})")
-            elif event == "compile" and _from_student(getframe(1)) and isinstance(args[1], str) and \
-                    os.path.isabs(args[1]):
-                report(f"compiled code under the file name of {args[1]}")
-            elif event == "code.__new__":
-                report("built a code object by hand (code.__new__ / code.replace)")
-            elif event in _GC:
-                report(f"walked the interpreter's objects ({event})")
-            elif event in ("sys._getframe", "sys._current_frames") or \
-                    event == "object.__getattr__" and args[1] in _FRAMES:
-                if _from_student(getframe(1)):
-                    report(f"inspected the grader's stack frames ({event if event != 'object.__getattr__' else args[1]})")
-            elif event.startswith("ctypes."):
-                report(f"used ctypes ({event})")
-            elif event in _PROCESS:
-                report(f"started a process ({event})")
-            elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
-                report(f"sent a signal ({event})")
-            elif event in ("socket.connect", "socket.bind"):
-                report(f"opened a network connection ({event} {args[1]!r})")
-            elif event in ("sys.settrace", "sys.setprofile"):
-                caller = getframe(1).f_code.co_filename
-                if caller not in own_files:
-                    report(f"installed a trace or profile function ({event})")
+            look(event, args)
         except Exception:  # an audit hook must never break the operation it watches
             pass
+        finally:
+            busy[0] = False
+
+    def look(event, args):
+        """(getframe(2): the frame that raised the event, above ``hook`` and ``look``)"""
+        if event == "open":
+            path, mode, flags = args
+            if _under(path, hidden):
+                report(f"opened {path}, inside a folder hidden from submissions")
+            elif ((mode and any(c in mode for c in "wax+")) or (flags or 0) & _WRITE) \
+                    and not _under(path, writable) and isinstance(path, (str, bytes)):
+                report(f"tried to write {os.fsdecode(path)}, outside its working directory")
+        elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
+            report(f"listed {args[0]}, a folder hidden from submissions")
+        elif event == "object.__setattr__":
+            obj, name = args[0], args[1]
+            if isinstance(obj, types.FunctionType) and _protected(str(obj.__module__)):
+                _CODE_CHANGED[0] = True  # Baseline.verify looks at the functions' code again
+            if not _from_student(getframe(2)):
+                return  # NumPy's lazy imports set attributes of its classes
+            module = getattr(obj, "__module__", None) or ""
+            if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
+                what = "a class" if isinstance(obj, type) else "a function"
+                report(f"set {name} of {what} of {module} ({getattr(obj, '__qualname__', obj)!s})")
+        elif event == "compile" and _from_student(getframe(2)) and isinstance(args[1], str) and \
+                os.path.isabs(args[1]):
+            report(f"compiled code under the file name of {args[1]}")
+        elif event == "code.__new__":
+            report("built a code object by hand (code.__new__ / code.replace)")
+        elif event in _GC:
+            report(f"walked the interpreter's objects ({event})")
+        elif event in ("sys._getframe", "sys._current_frames") or \
+                event == "object.__getattr__" and args[1] in _FRAMES:
+            if _from_student(getframe(2)):
+                report(f"inspected the grader's stack frames ({event if event != 'object.__getattr__' else args[1]})")
+        elif event.startswith("ctypes."):
+            report(f"used ctypes ({event})")
+        elif event in _PROCESS:
+            report(f"started a process ({event})")
+        elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
+            report(f"sent a signal ({event})")
+        elif event in ("socket.connect", "socket.bind"):
+            report(f"opened a network connection ({event} {args[1]!r})")
+        elif event in ("sys.settrace", "sys.setprofile"):
+            caller = getframe(2).f_code.co_filename
+            if caller not in own_files:
+                report(f"installed a trace or profile function ({event})")
 
     sys.addaudithook(hook)
