@@ -55,7 +55,6 @@ def bench_notebook(path: Path, runs: int) -> dict:
 
 def bench_components(runs: int) -> None:
     """Median times of the heavy reference computations: n-gram counting and a window-LM epoch."""
-    import numpy as np
     from helpers import ngram, window_lm
     from helpers.data.corpus import load_corpus
 

@@ -212,7 +212,6 @@ def single_threaded_blas() -> bool:
 def warm_up() -> dict:
     """Import everything a notebook uses and build the shell, once, before forking."""
     os.environ.update(GRADING_ENV)
-    import numpy  # noqa: F401
     single_threaded_blas()
     import pkgutil
     import importlib
