@@ -25,7 +25,8 @@ def probe(tmp_path) -> dict:
         result = {}
         try:
             result["holds"] = sandbox.enter(memory_bytes=4 << 30, cpu_seconds=60, hide=[str(SECRET)],
-                                            expose=[sys.base_prefix, sys.prefix, *[p for p in sys.path if p]],
+                                            expose=[sys.base_prefix, sys.prefix, str(ROOT),
+                                                    *[p for p in sys.path if p]],
                                             uid=2_000_123)
             attempts = {"repo": ROOT / "sandbox-probe.txt", "outside_tmp": tmp_path / "probe.txt"}
             for name, path in attempts.items():

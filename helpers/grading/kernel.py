@@ -5,18 +5,19 @@ then forks one process per submission (``run``): starting a Jupyter kernel and
 importing everything again would cost more than grading the notebook.  In the
 fork, the cells run in an IPython ``InteractiveShell`` (magics, display,
 ``%matplotlib inline`` work as in Jupyter), with their outputs captured and
-capped.  Test cells, which come from the release, are executed directly with
-``exec`` in the notebook's namespace, so nothing the student's cells did to
-IPython (input transformers, custom exception handlers, event callbacks) can
-change their outcome; before each of them, the ``check_*`` names they call and
-the protected modules are verified and restored (``guard``).
+capped.  Test cells, which come from the instructor's notebook (hidden tests
+included), are executed directly with ``exec`` in the notebook's namespace, so
+nothing the student's cells did to IPython (input transformers, custom exception
+handlers, event callbacks) can change their outcome; before and after every
+cell, and after every call of a student's function by a check, the ``check_*``
+names and the protected modules are verified and restored (``guard``).
 
-Each cell's result is sent to the parent as one JSON line on a pipe:
+Each cell's result is sent to the parent as one signed line (``protocol``):
 ``{"start": i}`` when cell i starts, then ``{"cell": i, "outputs": [...],
 "error": name or null, "seconds": t, "truncated": bool}``, ``{"flags": [...]}``
-for tampering, and ``{"end": true}``.  A cell that runs longer than its time
-limit is interrupted with ``CellTimeout``; one that ignores the interruption is
-killed by the parent.
+for tampering (at once), and ``{"end": true}``.  A cell that runs longer than
+its time limit is interrupted with ``CellTimeout``; one that ignores the
+interruption is killed by the parent.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ import numpy as np
 from . import guard, protocol, sandbox
 
 _exit, _errstate = os._exit, np.errstate  # bound before any student code runs
+COURSE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds helpers/
 
 GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -256,10 +258,7 @@ def _guarded_names(cells: list[dict]) -> set[str]:
                     defined.add(node.name)
                 elif isinstance(node, ast.Assign):
                     defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    called = set()
-    for cell in cells:
-        if cell["kind"] == "test":
-            called.update(n.id for n in ast.walk(ast.parse(cell["source"])) if isinstance(n, ast.Name))
+    called = set().union(*(_names(cell) for cell in cells if cell["kind"] == "test"))
     return called - defined
 
 
@@ -295,7 +294,7 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, s
             os.dup2(devnull, target)
         holds = sandbox.enter(memory_bytes=limits["memory_bytes"], cpu_seconds=limits["notebook_seconds"] + 5,
                               hide=hidden, uid=limits["uid"],
-                              expose=[sys.base_prefix, sys.prefix, *[p for p in sys.path if p]])
+                              expose=[sys.base_prefix, sys.prefix, COURSE, *[p for p in sys.path if p]])
         workdir = "/tmp/work" if "private /tmp" in holds else limits["workdir"]
         os.chdir(workdir)
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")

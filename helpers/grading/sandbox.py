@@ -136,14 +136,33 @@ def _expose(paths: list[str], covers: list[str] = ()) -> None:
             os.rmdir(stage)
 
 
+def _in_tmp(path: str) -> bool:
+    path = os.path.realpath(path)
+    return any(path == t or path.startswith(t + "/") for t in PRIVATE_TMP)
+
+
+def _kept_from_tmp(paths: list[str]) -> list[tuple[str, int]]:
+    """(path, open descriptor) for each outermost path of ``paths`` under /tmp, /var/tmp or /dev/shm."""
+    chosen: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in paths if os.path.isdir(p) and _in_tmp(p)}, key=len):
+        if not any(path.startswith(c + "/") for c in chosen):
+            chosen.append(path)
+    return [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in chosen]
+
+
 def _lock_filesystem(hide: list[str], expose: list[str], tmp_bytes: int, covers: list[str]) -> None:
     """Everything read-only but a fresh tmpfs on /tmp (and /var/tmp, /dev/shm); ``hide`` emptied;
     ``covers`` emptied but for ``expose``, which stays reachable through private folders."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    inside_tmp = _kept_from_tmp(expose)  # e.g. the course itself, cloned under /tmp
     for folder in PRIVATE_TMP:
         if os.path.isdir(folder):
             _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={tmp_bytes}")
-    _expose(expose, covers)
+    for path, fd in inside_tmp:  # bound back into the fresh tmpfs, through a descriptor opened before
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+    _expose([p for p in expose if not _in_tmp(p)], covers)
     empty = "mode=0555,size=4k"
     for path in hide:
         if os.path.isdir(path):
