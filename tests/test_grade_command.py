@@ -171,3 +171,25 @@ def test_assignment_all_grades_each_assignment_from_one_folder(tmp_path):
     assert code == 0, output
     assert {k: (r["score"], r["status"]) for k, r in rows.items()} == {
         (ASSIGNMENT, "ada"): ("100", "graded"), ("02_backprop", "ada"): ("0", "graded")}, output
+
+
+def test_every_notebook_solved_blank_and_each_known_mistake(tmp_path):
+    """make grade on every assignment: solved 100, blank 0, each mistake loses exactly its exercise."""
+    from conftest import assignments
+    from course import points_per_exercise
+    from mistakes import MISTAKES
+    folder, expected = tmp_path / "class", {}
+    folder.mkdir()
+    for assignment in assignments():
+        release = nbformat.read(ROOT / "notebooks" / assignment / f"{assignment}.ipynb", 4)
+        source = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
+        points = points_per_exercise(release)
+        versions = {"solved": (student_version(release, source), 100), "blank": (student_version(release, None), 0)}
+        for name, (gid, wrong, _) in MISTAKES.get(assignment, {}).items():
+            versions[name.replace("_", "-")] = (student_version(release, source, {gid: wrong}), 100 - points[gid])
+        for name, (nb, score) in versions.items():
+            nbformat.write(nb, folder / f"{name}_{assignment}.ipynb")
+            expected[(assignment, name)] = (f"{score:g}", "graded", "")
+    code, output, rows = grade_command(folder, tmp_path / "reports", "--no-feedback", assignment="all")
+    assert code == 0, output
+    assert {k: (r["score"], r["status"], r["detail"]) for k, r in rows.items()} == expected
