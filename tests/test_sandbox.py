@@ -123,8 +123,9 @@ def test_find_reads_the_three_layouts(tmp_path):
     found, problems = submissions.find(str(flat), known, str(tmp_path / "s2"), known)
     assert {a: sorted(s) for a, s in found.items()} == {"01_activations": ["cy"], "02_backprop": ["cy", "dee"]}
     assert any("loose.ipynb: cannot tell the assignment" in p for p in problems)
-    found, _ = submissions.find(str(flat), ["01_activations"], str(tmp_path / "s3"), known)
-    assert sorted(found["01_activations"]) == ["cy", "loose"]  # another assignment's files are not taken
+    found, problems = submissions.find(str(flat), ["01_activations"], str(tmp_path / "s3"), known)
+    assert sorted(found["01_activations"]) == ["cy", "loose"]  # another assignment's files are not taken ...
+    assert problems == []  # ... nor reported as unreadable
 
     archive = tmp_path / "lms.zip"
     with zipfile.ZipFile(archive, "w") as z:

@@ -81,8 +81,13 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = ())
                             f"graded as {unique!r}")
         found[assignment][unique] = file
 
+    elsewhere = set()  # notebooks of the course's other assignments: not this run's business
     subdirs = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)) and not d.startswith("."))
     for d in subdirs:  # nbgrader: <student>/<assignment>/<notebook>.ipynb
+        for other in set(known) - set(assignments):
+            if os.path.isdir(os.path.join(path, d, other)):
+                elsewhere.update(os.path.realpath(os.path.join(path, d, other, b))
+                                 for b in _notebooks(os.path.join(path, d, other)))
         for a in assignments:
             folder = os.path.join(path, d, a)
             if os.path.isdir(folder):
@@ -97,14 +102,15 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = ())
         owner = next((a for a in sorted(set(known) | set(assignments), key=len, reverse=True)
                       if stem.endswith("_" + a)), None)
         if owner and owner not in assignments:
-            continue  # another assignment's notebook
+            elsewhere.add(os.path.realpath(os.path.join(path, name)))  # another assignment's notebook
+            continue
         if owner:
             add(owner, student_id(stem[:-len(owner) - 1]), os.path.join(path, name))
         elif len(assignments) == 1:
             add(assignments[0], student_id(stem), os.path.join(path, name))
         else:
             problems.append(f"{name}: cannot tell the assignment (name it <student>_<assignment>.ipynb); ignored")
-    taken = {os.path.realpath(f) for files in found.values() for f in files.values()}
+    taken = {os.path.realpath(f) for files in found.values() for f in files.values()} | elsewhere
     for folder, _, files in os.walk(path):
         for name in sorted(files):
             file = os.path.join(folder, name)
