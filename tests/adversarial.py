@@ -135,7 +135,7 @@ CORPUS = {
         wrong_relu_and("import os, helpers.checks\n_src = 'def swap(f, g):\\n    f.__code__ = g.__code__\\n'\n"
                        "_ns = {}\nexec(compile(_src, os.path.join(os.path.dirname(helpers.checks.__file__), "
                        "'mine.py'), 'exec'), _ns)\n"),
-        "needs_review", 90, r"tampering: compiled code under the file name of .*mine.py"),
+        "needs_review", 90, r"tampering: compiled code under the file name .*mine.py, which belongs to a library"),
     "frames_from_exec_code": (
         lambda s, b, p: after(s, None, "_ns = {}\nexec(compile('import sys\\ndef peek():\\n    return "
                                        "sys._getframe(0)\\n', 'util.py', 'exec'), _ns)\n_ns['peek']()\n"),
@@ -154,6 +154,29 @@ CORPUS = {
                                                               "P = collections.namedtuple('P', 'x y')\n"
                                                               "logging.getLogger('me').warning('hi %s', P(1, 2))\n"),
                                "graded", 100, r"^$"),
+    "numpy_code_swapped_from_frozen_code": (
+        wrong_relu_and("_src = 'def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):\\n"
+                       "    import numpy\\n    return numpy.ones(numpy.broadcast(a, b).shape, bool)\\n'\n"
+                       "_ns = {}\nexec(compile(_src, '<frozen mine>', 'exec'), _ns)\n"
+                       "np.isclose._implementation.__code__ = _ns['isclose'].__code__\n"),
+        "needs_review", 90, r"tampering: compiled code under the file name <frozen mine>"),
+    "patch_from_an_imported_module": (
+        wrong_relu_and("open('patch.py', 'w').write('import numpy as np\\n'\n"
+                       "    'def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):\\n'\n"
+                       "    '    return np.ones(np.broadcast(a, b).shape, bool)\\n'\n"
+                       "    'np.isclose._implementation.__code__ = isclose.__code__\\n')\nimport patch\n"),
+        "needs_review", 90, r"tampering: set __code__ of a function of numpy"),
+    "switches_the_watch_off": (
+        lambda s, b, p: answer(s, "relu", "import sys\n\nclass _P(str):\n    def startswith(self, *a):\n"
+                                          "        sys.setprofile(None)\n        return str.startswith(self, *a)\n\n"
+                                          "def relu(z):\n    try:\n        open(_P('nope.txt'))\n"
+                                          "    except OSError:\n        pass\n    return activations.relu(z)\n"),
+        "needs_review", 90, r"test_relu: relu calls"),
+    "honest_own_module": (
+        lambda s, b, p: answer(s, "relu", "open('mine.py', 'w').write('import numpy as np\\ndef relu(z):\\n"
+                                          "    return np.maximum(z, 0.0)\\n')\nimport mine\n\n"
+                                          "def relu(z):\n    return mine.relu(z)\n"),
+        "graded", 100, r"^$"),
     "odd_display_data": (lambda s, b, p: after(s, None, "display({'text/markdown': ['# a', {'b': 1}]}, raw=True)"),
                          "graded", 100, r"^$"),
     "correct": (lambda s, b, p: s, "graded", 100, r"^$"),

@@ -163,6 +163,8 @@ def no_delegation(name: str):
     try:
         yield
     finally:
+        if by_id and _getprofile() is not profile:  # the student's code switched the watch off
+            seen.append("sys.setprofile to switch off the check's watch for calls to the reference")
         _setprofile(previous)
     if seen:
         raise ReferenceDelegation(

@@ -43,7 +43,7 @@ VOLATILE = {
     "helpers.checks.framework": {"_ALLOWED"},  # the references using_reference put in the notebook
 }
 _MISSING = object()
-_CODE_CHANGED = [True]  # a function of a protected module got a new __code__ or defaults since the last check
+_CHANGED_CODE: list = []  # (function of a protected module, attribute, value before the student set it)
 _same_array = np.array_equal  # captured before any student code runs
 _deepcopy = copy.deepcopy
 
@@ -100,12 +100,16 @@ class Baseline:
             if not _equal(obj, saved):
                 changes.append(f"the contents of {name}.{key} were changed")
                 self._refill(obj, saved)
-        if _CODE_CHANGED[0]:  # set by the audit hook (``watch``), or before it is installed
-            _CODE_CHANGED[0] = False
-            for fn, (code, defaults, kwdefaults) in self.code.items():
-                if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
-                    changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
-                    fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
+        pending = _CHANGED_CODE[:]  # seen by the audit hook (``watch``): NumPy's functions too
+        for fn, name, value in reversed(pending):
+            if getattr(fn, name) is not value:
+                changes.append(f"the {name} of {fn.__module__}.{fn.__qualname__} was replaced")
+                setattr(fn, name, value)
+        del _CHANGED_CODE[:]  # (including what putting them back reported)
+        for fn, (code, defaults, kwdefaults) in self.code.items():  # in case the hook missed it
+            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
+                changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
         if sys.gettrace() is not None or sys.getprofile() is not None:
             changes.append("a trace or profile function was installed (sys.settrace / sys.setprofile)")
             sys.settrace(None)
@@ -123,10 +127,16 @@ class Baseline:
             obj.update(saved) if not isinstance(obj, list) else obj.extend(saved)
 
 
+def _plain(text):
+    """An exact str (or None) from a str or bytes of any subclass, without running any of its methods."""
+    if isinstance(text, bytes):
+        text = os.fsdecode(b"".join([text]))
+    return "".join([text]) if isinstance(text, str) else None
+
+
 def _under(path, folders) -> bool:
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not isinstance(path, str):
+    path = _plain(path)
+    if path is None:
         return False
     path = os.path.abspath(path)
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
@@ -140,14 +150,17 @@ _FRAMES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
 
 
 _TRUSTED: dict[str, bool] = {}
+_UNTRUSTED_DIRS: list[str] = []  # where the submission can write files (set by ``watch``)
+_RESERVED = ("<test cell", "<frozen")  # names of trusted code that a submission must not compile under
 
 
 def _trusted(code) -> bool:
-    """Code of a library or of the course (compiled from a file that exists), or a test cell's."""
+    """Code of a library or of the course (compiled from a file that exists outside the places the
+    submission can write), or a test cell's (``compile`` under such names is flagged)."""
     name = code.co_filename
     if name not in _TRUSTED:
-        _TRUSTED[name] = name.startswith(("<test cell", "<frozen")) or (os.path.isabs(name) and
-                                                                        os.path.isfile(name))
+        _TRUSTED[name] = name.startswith(_RESERVED) or (os.path.isabs(name) and os.path.isfile(name)
+                                                         and not _under(name, _UNTRUSTED_DIRS))
     return _TRUSTED[name]
 
 
@@ -174,6 +187,8 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
     """
     hidden = [os.path.abspath(f) for f in hidden]
     writable = [os.path.abspath(f) for f in writable]
+    _UNTRUSTED_DIRS[:] = [w for w in writable if w != os.devnull]
+    _TRUSTED.clear()
     getframe = sys._getframe
 
     busy = [False]  # the hook's own sys._getframe raises an event too: never look at those
@@ -192,27 +207,31 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
     def look(event, args):
         """(getframe(2): the frame that raised the event, above ``hook`` and ``look``)"""
         if event == "open":
-            path, mode, flags = args
+            path, mode, flags = _plain(args[0]), _plain(args[1]), args[2]
             if _under(path, hidden):
                 report(f"opened {path}, inside a folder hidden from submissions")
-            elif ((mode and any(c in mode for c in "wax+")) or (flags or 0) & _WRITE) \
-                    and not _under(path, writable) and isinstance(path, (str, bytes)):
-                report(f"tried to write {os.fsdecode(path)}, outside its working directory")
+            elif path is not None and ((mode and any(c in mode for c in "wax+")) or
+                                       (flags if type(flags) is int else 0) & _WRITE) and not _under(path, writable):
+                report(f"tried to write {path}, outside its working directory")
         elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
-            report(f"listed {args[0]}, a folder hidden from submissions")
+            report(f"listed {_plain(args[0])}, a folder hidden from submissions")
         elif event == "object.__setattr__":
-            obj, name = args[0], args[1]
-            if isinstance(obj, types.FunctionType) and _protected(str(obj.__module__)):
-                _CODE_CHANGED[0] = True  # Baseline.verify looks at the functions' code again
+            obj, name = args[0], _plain(args[1])
+            function = type(obj) is types.FunctionType
+            module = obj.__module__ if function else type.__dict__["__module__"].__get__(obj) \
+                if type(obj) is type else ""
+            module = _plain(module) or ""
+            if function and _protected(module) and name in ("__code__", "__defaults__", "__kwdefaults__"):
+                _CHANGED_CODE.append((obj, name, getattr(obj, name)))  # put back by Baseline.verify
             if not _from_student(getframe(2)):
                 return  # NumPy's lazy imports set attributes of its classes
-            module = getattr(obj, "__module__", None) or ""
-            if isinstance(module, str) and _protected(module) and not module.startswith("IPython"):
-                what = "a class" if isinstance(obj, type) else "a function"
-                report(f"set {name} of {what} of {module} ({getattr(obj, '__qualname__', obj)!s})")
-        elif event == "compile" and _from_student(getframe(2)) and isinstance(args[1], str) and \
-                os.path.isabs(args[1]):
-            report(f"compiled code under the file name of {args[1]}")
+            if _protected(module) and not module.startswith("IPython"):
+                what = "a function" if function else "a class"
+                report(f"set {name} of {what} of {module} ({_plain(obj.__qualname__)})")
+        elif event == "compile" and _from_student(getframe(2)):
+            name = _plain(args[1]) or ""
+            if os.path.isabs(name) or name.startswith(_RESERVED):
+                report(f"compiled code under the file name {name}, which belongs to a library or the grader")
         elif event == "code.__new__":
             report("built a code object by hand (code.__new__ / code.replace)")
         elif event in _GC:

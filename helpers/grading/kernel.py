@@ -297,6 +297,7 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, s
                               expose=[sys.base_prefix, sys.prefix, COURSE, *[p for p in sys.path if p]])
         workdir = "/tmp/work" if "private /tmp" in holds else limits["workdir"]
         os.chdir(workdir)
+        sys.path.insert(0, workdir)  # as in Jupyter: a module the notebook writes there can be imported
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")
         send({"isolation": holds})
         writable = [workdir, os.devnull] + (["/tmp", "/var/tmp", "/dev/shm"] if workdir == "/tmp/work" else [])
