@@ -155,12 +155,13 @@ _RESERVED = ("<test cell", "<frozen")  # names of trusted code that a submission
 
 
 def _trusted(code) -> bool:
-    """Code of a library or of the course (compiled from a file that exists outside the places the
-    submission can write), or a test cell's (``compile`` under such names is flagged)."""
+    """Code of a library or of the course (compiled from a file that exists and that the submission
+    cannot have written), or a test cell's (``compile`` under such names is flagged)."""
     name = code.co_filename
     if name not in _TRUSTED:
-        _TRUSTED[name] = name.startswith(_RESERVED) or (os.path.isabs(name) and os.path.isfile(name)
-                                                         and not _under(name, _UNTRUSTED_DIRS))
+        written = _under(name, _UNTRUSTED_DIRS) and os.access(name, os.W_OK)  # (a course cloned under /tmp
+        _TRUSTED[name] = name.startswith(_RESERVED) or (  # is bound back read-only: it stays trusted)
+            os.path.isabs(name) and os.path.isfile(name) and not written)
     return _TRUSTED[name]
 
 
