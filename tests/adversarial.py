@@ -67,6 +67,11 @@ PIPE_FORGERY = ("import os, stat\nfor fd in range(3, 256):\n    try:\n"
                 "    except OSError:\n        pass\n")
 
 
+def relu_as(source: str):
+    """A builder: the solved notebook with ``source`` as the relu answer cell."""
+    return lambda s, b, p: answer(s, "relu", source)
+
+
 def wrong_relu_and(code: str, where: str = "setup"):
     """A builder: the solved notebook with a wrong relu (worth 10 points), and ``code`` after ``where``."""
     return lambda s, b, p: after(answer(s, "relu", WRONG_RELU), where, code)
@@ -99,7 +104,7 @@ def _nbformat3(solved, blank, places) -> bytes:
 CORPUS = {
     "hidden_test_mistake": (lambda s, b, p: answer(s, HIDDEN_GID, HIDDEN_SOURCE), "graded", 85, r"^$"),
     "patched_inside_the_check": (
-        lambda s, b, p: answer(s, "relu", "import helpers.checks.framework as F\n_real = F.compare\n\n"
+        relu_as("import helpers.checks.framework as F\n_real = F.compare\n\n"
                                           "def _agree(*args, **kwargs):\n    F.compare = _real\n    return None\n\n"
                                           "def relu(z):\n    F.compare = _agree\n    return z\n"),
         "needs_review", 90, r"tampering: helpers.checks.framework.compare was replaced"),
@@ -112,7 +117,7 @@ CORPUS = {
     "report_forged_in_the_pipe": (lambda s, b, p: after(b, None, PIPE_FORGERY), "failed", None,
                                   r"not written by the grader"),
     "walks_the_stack": (
-        lambda s, b, p: answer(s, "relu", "import sys\n\ndef relu(z):\n    frame = sys._getframe(1)\n"
+        relu_as("import sys\n\ndef relu(z):\n    frame = sys._getframe(1)\n"
                                           "    return np.maximum(z, 0.0)\n"),
         "needs_review", 100, r"tampering: inspected the grader's stack frames \(sys._getframe\)"),
     "setup_moved_to_the_end": (lambda s, b, p: setup_last(after(b, "setup", FAKE_CHECKS)), "needs_review", 0,
@@ -121,14 +126,14 @@ CORPUS = {
                                             "    print(err)\n"),
               "needs_review", 100, r"tampering: started a process \(os.fork\)"),
     "malformed_metadata": (malformed, "failed", None, r"cell 1 of the notebook is malformed"),
-    "hidden_marker_in_an_answer": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    # ### BEGIN HIDDEN TESTS\n"
+    "hidden_marker_in_an_answer": (relu_as("def relu(z):\n    # ### BEGIN HIDDEN TESTS\n"
                                                                      "    return np.maximum(z, 0.0)\n"),
                                    "graded", 100, r"^$"),
     "honest_numpy_error_state": (lambda s, b, p: after(s, "setup", "np.seterr(all='raise')"), "graded", 100, r"^$"),
     "honest_lazy_numpy_module": (lambda s, b, p: after(s, None, "print(np.char.upper(['a']))"), "graded", 100,
                                  r"^$"),
     "lone_surrogate_printed": (lambda s, b, p: after(s, None, "print('\\ud800')"), "graded", 100, r"^$"),
-    "prints_hidden_inputs": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    print('INPUT', z)\n"
+    "prints_hidden_inputs": (relu_as("def relu(z):\n    print('INPUT', z)\n"
                                                                "    return np.maximum(z, 0.0)\n"),
                              "graded", 100, r"^$"),
     "code_compiled_as_a_library": (
@@ -167,13 +172,13 @@ CORPUS = {
                        "    'np.isclose._implementation.__code__ = isclose.__code__\\n')\nimport patch\n"),
         "needs_review", 90, r"tampering: set __code__ of a function of numpy"),
     "switches_the_watch_off": (
-        lambda s, b, p: answer(s, "relu", "import sys\n\nclass _P(str):\n    def startswith(self, *a):\n"
+        relu_as("import sys\n\nclass _P(str):\n    def startswith(self, *a):\n"
                                           "        sys.setprofile(None)\n        return str.startswith(self, *a)\n\n"
                                           "def relu(z):\n    try:\n        open(_P('nope.txt'))\n"
                                           "    except OSError:\n        pass\n    return activations.relu(z)\n"),
         "needs_review", 90, r"test_relu: relu calls"),
     "honest_own_module": (
-        lambda s, b, p: answer(s, "relu", "open('mine.py', 'w').write('import numpy as np\\ndef relu(z):\\n"
+        relu_as("open('mine.py', 'w').write('import numpy as np\\ndef relu(z):\\n"
                                           "    return np.maximum(z, 0.0)\\n')\nimport mine\n\n"
                                           "def relu(z):\n    return mine.relu(z)\n"),
         "graded", 100, r"^$"),
@@ -188,7 +193,7 @@ CORPUS = {
         "graded", 85, r"^$"),
     "error_at_import": (lambda s, b, p: after(s, "setup", "raise RuntimeError('my notebook is broken')"),
                         "graded", 100, r"^$"),
-    "loop_inside_exercise": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    while True:\n        pass\n"),
+    "loop_inside_exercise": (relu_as("def relu(z):\n    while True:\n        pass\n"),
                              "graded", 90, r"cell \d+ was stopped at the time limit"),
     "loop_after_exercises": (lambda s, b, p: after(s, None, "while True:\n    pass\n"),
                              "graded", 100, r"cell \d+ was stopped at the time limit"),
@@ -236,16 +241,16 @@ CORPUS = {
                               "sys.modules['helpers.checks.framework'] = fake\n"),
         "needs_review", 90, r"tampering: sys.modules\['helpers.checks.framework'\] was replaced"),
     "check_redefined": (
-        lambda s, b, p: answer(s, "relu", WRONG_RELU + "\ndef check_relu(*args, **kwargs):\n    print('ok')\n"),
+        relu_as(WRONG_RELU + "\ndef check_relu(*args, **kwargs):\n    print('ok')\n"),
         "needs_review", 90, r"tampering: the notebook name check_relu \(used by the tests\) was redefined"),
     "ipython_transformer": (
         wrong_relu_and("get_ipython().input_transformers_post.append(\n"
                               "    lambda lines: ['pass\\n'] if any('check_' in l for l in lines) else lines)\n"),
         "graded", 90, r"^$"),
-    "delegates_directly": (lambda s, b, p: answer(s, "relu", "def relu(z):\n    return activations.relu(z)\n"),
+    "delegates_directly": (relu_as("def relu(z):\n    return activations.relu(z)\n"),
                            "needs_review", 90, r"test_relu: relu calls helpers.activations.relu"),
     "delegates_through_alias": (
-        lambda s, b, p: answer(s, "relu", "from helpers.activations import relu as my_relu\n\n"
+        relu_as("from helpers.activations import relu as my_relu\n\n"
                                           "def relu(z):\n    return my_relu(z)\n"),
         "needs_review", 90, r"test_relu: relu calls helpers.activations.relu"),
     "delegates_captured_object": (

@@ -59,8 +59,10 @@ def versions_of(root: Path, assignment: str):
     return nbformat.read(release, as_version=4), nbformat.read(source, as_version=4)
 
 
-def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: list[str], root: Path) -> list:
-    """Grade every submission of one assignment; write its reports; return the Grades.
+def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: list[str], root: Path,
+                     problems: list[str]) -> list:
+    """Grade every submission of one assignment; write its reports (``problems``: files that could not
+    be attributed, for the summary); return the Grades.
 
     A submission is read and prepared just before its process is forked, and its graded notebook is
     written as soon as it is done: the grader never holds other students' code when it forks."""
@@ -99,7 +101,7 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
     if not args.no_feedback:
         report.write_feedback(grades, out, args.jobs)
     report.write_grades(str(out / "grades.csv"), grades)
-    text = report.summary(assignment, grades, isolation, ran, time.monotonic() - started - ran, args.problems)
+    text = report.summary(assignment, grades, isolation, ran, time.monotonic() - started - ran, problems)
     (out / "summary.txt").write_text(text, encoding="utf-8")
     print(text)
     return grades
@@ -142,7 +144,6 @@ def main(argv=None) -> int:
             return 2
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
-        args.problems = problems
         hidden = [str(root / d) for d in ("solutions", ".git", "submitted", "autograded", "feedback")] + \
                  [str(root / "gradebook.db"), os.path.abspath(args.submissions), os.path.abspath(args.out), scratch]
         state = kernel.warm_up()
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
             print(f"no submissions of {', '.join(wanted)} found in {args.submissions}", file=sys.stderr)
             return 1
         for assignment in graded:
-            grade_assignment(assignment, found[assignment], state, args, hidden, root)
+            grade_assignment(assignment, found[assignment], state, args, hidden, root, problems)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

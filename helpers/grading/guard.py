@@ -7,17 +7,19 @@ or the code object of a function.  Two defences work together:
 
 * ``Baseline`` is taken before any student code runs: every attribute of the
   protected modules (numpy, helpers, builtins, sys and the standard modules the
-  checks use), copies of their module-level arrays, lists and dicts, the code
-  of every ``helpers`` function, and the protected entries of ``sys.modules``.
-  ``Baseline.verify()`` runs before and after every cell: it names each change
-  and puts the original back, so the checks always compare with the real
-  functions, and the submission is flagged for review.
+  checks use), copies of their module-level arrays, lists and dicts, and the
+  protected entries of ``sys.modules``.  ``Baseline.verify()`` runs before and
+  after every cell and after every call of a student's function by a check: it
+  names each change and puts the original back (a function's ``__code__`` or
+  defaults too, from what the audit hook recorded before they were set), so the
+  checks always compare with the real functions, and the submission is flagged.
 * ``watch`` installs an audit hook (PEP 578, which code cannot remove) that
   records what Python reports but a snapshot cannot see: replacing a
   function's ``__code__`` or a class attribute of a protected module, walking
-  the garbage collector, ctypes, starting processes, sending signals, opening
-  network connections, reading the hidden folders (solutions, submissions) and
-  writing outside the throwaway working directory.
+  the garbage collector or the stack frames from the submission's own code,
+  compiling under a library's file name, ctypes, starting processes, sending
+  signals, opening network connections, reading the hidden folders (solutions,
+  submissions) and writing outside the throwaway working directory.
 
 What is not defended against is listed in the README (instructor section).
 """
@@ -70,7 +72,6 @@ class Baseline:
                         if _protected(name) and isinstance(m, types.ModuleType)}
         self.attrs = {}
         self.values = {}
-        self.code = {}
         for name, module in self.modules.items():
             attrs = {k: v for k, v in vars(module).items() if k not in VOLATILE.get(name, ())}
             self.attrs[name] = attrs
@@ -81,8 +82,6 @@ class Baseline:
                             self.values[(name, key)] = (value, _deepcopy(value))
                         except Exception:
                             pass
-                    if isinstance(value, types.FunctionType) and value.__module__ == name:
-                        self.code[value] = (value.__code__, value.__defaults__, value.__kwdefaults__)
 
     def verify(self) -> list[str]:
         """The changes made since the baseline (each restored), as sentences."""
@@ -106,10 +105,6 @@ class Baseline:
                 changes.append(f"the {name} of {fn.__module__}.{fn.__qualname__} was replaced")
                 setattr(fn, name, value)
         del _CHANGED_CODE[:]  # (including what putting them back reported)
-        for fn, (code, defaults, kwdefaults) in self.code.items():  # in case the hook missed it
-            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
-                changes.append(f"the code or defaults of {fn.__module__}.{fn.__qualname__} were replaced")
-                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
         if sys.gettrace() is not None or sys.getprofile() is not None:
             changes.append("a trace or profile function was installed (sys.settrace / sys.setprofile)")
             sys.settrace(None)

@@ -37,8 +37,7 @@ from . import guard, protocol, sandbox
 _exit, _errstate = os._exit, np.errstate  # bound before any student code runs
 COURSE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds helpers/
 
-GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
 class CellTimeout(BaseException):

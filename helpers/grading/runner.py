@@ -64,7 +64,6 @@ class _Run:
     pid: int = 0
     fd: int = -1
     buffer: bytes = b""
-    current: int | None = None
     cell_deadline: float = 0.0
     timed_out: bool = False
     ended: bool = False
@@ -110,7 +109,7 @@ def _start(state: dict, run: _Run, cells: list, limits: Limits, workroot: str, h
         finally:
             kernel.run(state, cells, write, child_limits, run.skip, hidden)
     os.close(write)
-    run.pid, run.fd, run.buffer, run.current, run.ended, run.timed_out = pid, read, b"", None, False, False
+    run.pid, run.fd, run.buffer, run.ended, run.timed_out = pid, read, b"", False, False
 
 
 def _read(run: _Run, limits: Limits) -> bool:
@@ -138,11 +137,9 @@ def _read(run: _Run, limits: Limits) -> bool:
 def _receive(run: _Run, message: dict, limits: Limits) -> None:
     run.sequence.check(message)
     if "start" in message:
-        run.current = message["start"]
         run.cell_deadline = time.monotonic() + limits.cell_seconds + limits.grace
     elif "cell" in message:
         run.outcome.cells[message["cell"]] = message
-        run.current = None
     elif "flags" in message:
         run.outcome.flags.extend(f for f in message["flags"] if f not in run.outcome.flags)
     elif "isolation" in message:
@@ -174,7 +171,7 @@ def _finish(run: _Run, limits: Limits, pending: list) -> None:
     if time.monotonic() - run.started > limits.notebook_seconds:
         outcome.failure = f"grading took longer than the limit of {limits.notebook_seconds:g} s per notebook"
         return
-    cell = run.current
+    cell = run.sequence.current  # the cell that started and did not finish
     if run.timed_out:
         why = f"the cell ignored its {limits.cell_seconds:g} s time limit and was stopped"
     elif os.WIFSIGNALED(status):
@@ -232,7 +229,7 @@ def run_all(state: dict, keys: list, cells_of, limits: Limits, workers: int, hid
             for run in running.values():
                 if now - run.started > limits.notebook_seconds:
                     _kill(run.pid)
-                elif run.current is not None and now > run.cell_deadline and not run.timed_out:
+                elif run.sequence.current is not None and now > run.cell_deadline and not run.timed_out:
                     run.timed_out = True
                     _kill(run.pid)
     finally:
