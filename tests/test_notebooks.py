@@ -72,3 +72,23 @@ def test_points_agree_between_metadata_headings_and_progress_table(assignment):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for name, points in metadata.items():
         assert f"({points} points): `{name}`" in text, f"the heading of {name} must say {points} points"
+
+
+@pytest.mark.parametrize("assignment", ALL)
+def test_run_all_on_the_blank_notebook_reaches_the_last_cell(assignment):
+    """A student who runs everything before writing any code sees every experiment and the progress
+    table: each failing check stops only its own cell (the `raises-exception` tag, honoured by
+    JupyterLab and nbclient), and no other cell raises."""
+    path = notebook_path(ROOT / "notebooks", assignment)
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            assert "raises-exception" in cell.metadata.get("tags", []), f"test cell {cell.id} lacks the tag"
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    failing = [c.metadata.get("nbgrader", {}).get("grade_id", c.id) for c in nb.cells if c.cell_type == "code"
+               and any(o.output_type == "error" for o in c.outputs)]
+    tests = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert failing == tests, f"only the test cells may fail on a blank notebook; failing: {failing}"
+    last = "".join(o.get("data", {}).get("text/html", "") + o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "0 of" in last and "exercises pass" in last, f"the progress table did not show: {last[:300]}"
