@@ -30,7 +30,7 @@ notebooks: $(READY)
 # <student>.ipynb or <student>_<assignment>.ipynb files, or a zip of either).  Reports go to reports/.
 grade: $(READY)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name|all> SUBMISSIONS=<path>"; exit 2; }
-	$(BIN)/python -m helpers.grading --assignment "$(ASSIGNMENT)" --submissions "$(SUBMISSIONS)" $(GRADE_OPTIONS)
+	$(BIN)/python -m grader --assignment "$(ASSIGNMENT)" --submissions "$(SUBMISSIONS)" $(GRADE_OPTIONS)
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'

@@ -2,7 +2,7 @@
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from helpers.grading import HideHiddenTestOutput
+from grader import HideHiddenTestOutput
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 

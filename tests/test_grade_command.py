@@ -13,17 +13,21 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from adversarial import CORPUS
+from adversarial import CORPUS, TIME_LIMIT_CASES
 from conftest import ROOT
 from course import student_version
 
 ASSIGNMENT = "01_activations"
-OPTIONS = ["--cell-timeout", "4", "--notebook-timeout", "120", "--memory-mb", "1024"]
+# generous limits: an honest cell never comes near them, however busy the machine (the slowest honest test cell,
+# 02's training check, takes about 1 s on an idle machine); the time limit itself is tested with cells that run
+# forever, under SHORT_LIMIT, still about 20 times what the slowest honest cell of 01 takes
+OPTIONS = ["--cell-timeout", "60", "--notebook-timeout", "300", "--memory-mb", "1024"]
+SHORT_LIMIT = ["--cell-timeout", "10"]
 
 
 def grade_command(submissions: Path, out: Path, *extra: str, assignment: str = ASSIGNMENT):
     """Run the grader as `make grade` does; returns (exit code, output, {student: row})."""
-    result = subprocess.run([sys.executable, "-m", "helpers.grading", "--assignment", assignment,
+    result = subprocess.run([sys.executable, "-m", "grader", "--assignment", assignment,
                              "--submissions", str(submissions), "--out", str(out), *OPTIONS, *extra],
                             capture_output=True, text=True, timeout=900, cwd=ROOT)
     rows = {}
@@ -45,21 +49,23 @@ def checksums(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """Write the corpus as a folder of <student>.ipynb files and grade it."""
+    """Write the corpus as two folders of <student>.ipynb files (the time-limit cases apart) and grade them."""
     base = tmp_path_factory.mktemp("corpus")
-    folder = base / "class"
+    folder, timed = base / "class", base / "timed"
     folder.mkdir()
+    timed.mkdir()
     places = {"outside": [str(base / "outside.txt"), str(ROOT / "pwned.txt"), "/root/pwned.txt"],
               "solution": str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")}
     solved, blank = versions()
     for student, (build, *_) in CORPUS.items():
         made = build(solved, blank, places)
-        path = folder / f"{student}.ipynb"
+        path = (timed if student in TIME_LIMIT_CASES else folder) / f"{student}.ipynb"
         path.write_bytes(made) if isinstance(made, bytes) else nbformat.write(made, path)
-    before = checksums(folder)
+    before = {**checksums(folder), **checksums(timed)}
     code, output, rows = grade_command(folder, base / "reports")
-    return {"base": base, "folder": folder, "before": before, "code": code, "output": output, "rows": rows,
-            "places": places}
+    timed_code, timed_output, timed_rows = grade_command(timed, base / "timed-reports", *SHORT_LIMIT)
+    return {"base": base, "folder": folder, "timed": timed, "before": before, "code": code + timed_code,
+            "output": output + timed_output, "rows": {**rows, **timed_rows}, "places": places}
 
 
 def test_the_command_succeeds_and_grades_everyone(corpus):
@@ -78,7 +84,7 @@ def test_each_submission_gets_its_expected_grade(corpus, student):
 
 
 def test_the_students_files_are_unchanged(corpus):
-    assert checksums(corpus["folder"]) == corpus["before"]
+    assert {**checksums(corpus["folder"]), **checksums(corpus["timed"])} == corpus["before"]
 
 
 def test_nothing_was_written_outside_the_sandbox(corpus):
@@ -88,7 +94,8 @@ def test_nothing_was_written_outside_the_sandbox(corpus):
 
 def test_the_summary_counts_statuses_and_names_what_to_review(corpus):
     summary = (corpus["base"] / "reports" / ASSIGNMENT / "summary.txt").read_text()
-    expected = {s: sum(v[1] == s for v in CORPUS.values()) for s in ("graded", "needs_review", "failed")}
+    expected = {s: sum(v[1] == s for k, v in CORPUS.items() if k not in TIME_LIMIT_CASES)
+                for s in ("graded", "needs_review", "failed")}
     for status, n in expected.items():
         assert re.search(rf"^  {status} +{n}$", summary, re.M), summary
     assert "needs_review: fake_grade_cell: graded cell 'bonus'" in summary
@@ -98,7 +105,7 @@ def test_the_summary_counts_statuses_and_names_what_to_review(corpus):
 
 def test_feedback_for_every_graded_student_without_hidden_tests_and_capped(corpus):
     reports = corpus["base"] / "reports" / ASSIGNMENT
-    graded = {s for (_, s), r in corpus["rows"].items() if r["status"] != "failed"}
+    graded = {s for (_, s), r in corpus["rows"].items() if r["status"] != "failed" and s not in TIME_LIMIT_CASES}
     assert {p.stem for p in (reports / "feedback").glob("*.html")} == graded
     for page in (reports / "feedback").glob("*.html"):
         text = page.read_text()

@@ -63,18 +63,6 @@ def test_notebooks_are_what_nbgrader_generates(tmp_path):
 
 
 @pytest.mark.parametrize("assignment", ALL)
-def test_points_agree_between_metadata_headings_and_progress_table(assignment):
-    from helpers.checks import EXERCISES
-    nb = nbformat.read(notebook_path(ROOT / "solutions", assignment), 4)
-    metadata = {c.metadata["nbgrader"]["grade_id"][len("test_"):]: c.metadata["nbgrader"]["points"]
-                for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
-    assert {name: points for name, (points, _) in EXERCISES[assignment].items()} == metadata
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    for name, points in metadata.items():
-        assert f"({points} points): `{name}`" in text, f"the heading of {name} must say {points} points"
-
-
-@pytest.mark.parametrize("assignment", ALL)
 def test_run_all_on_the_blank_notebook_reaches_the_last_cell(assignment):
     """A student who runs everything before writing any code sees every experiment and the progress
     table: each failing check stops only its own cell (the `raises-exception` tag, honoured by

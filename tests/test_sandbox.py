@@ -1,4 +1,4 @@
-"""helpers.grading.sandbox: whatever isolation ``enter`` reports actually holds (tried from a forked
+"""grader.sandbox: whatever isolation ``enter`` reports actually holds (tried from a forked
 process), and as root all of it is reported; the submission finders and the preflight."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from helpers.grading import preflight, sandbox, submissions
+from grader import preflight, sandbox, submissions
 
 SECRET = ROOT / "solutions"
 

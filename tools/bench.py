@@ -100,7 +100,7 @@ def bench_grading(assignment: str, n: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         synthetic_class(assignment, n, Path(tmp) / "class")
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "helpers.grading", "--assignment", assignment,
+        result = subprocess.run([sys.executable, "-m", "grader", "--assignment", assignment,
                                  "--submissions", str(Path(tmp) / "class"), "--out", str(Path(tmp) / "reports")],
                                 capture_output=True, text=True, cwd=ROOT)
         seconds = time.perf_counter() - start

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
+import pkgutil
 import sys
 import types
 import warnings
@@ -26,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ..validate import describe
+from .exercises import reference_modules
 
 
 @dataclass
@@ -54,18 +56,21 @@ class ReferenceDelegation(CheckFailure):
     """The student's function called the course's reference implementation of the same exercise."""
 
 
+class NotImplementedYet(CheckFailure):
+    """The student's function still raises NotImplementedError: the exercise is not started."""
+
+
 #: modules of reference implementations that an exercise's own function may not call under its name
-REFERENCE_MODULES = ("activations", "linear", "layers", "mlp", "losses", "optim", "gradcheck", "classifier",
-                     "ngram", "window_lm")
+REFERENCE_MODULES = reference_modules()
 _setprofile, _getprofile = sys.setprofile, sys.getprofile  # captured before any student code runs
-#: called after each call of a student's function (the class grader installs its tamper check here)
-AFTER_STUDENT_CALL: list = []
+_AFTER_STUDENT_CALL: list = []  # called after each call of a student's function (see interface.after_student_call)
 
 
 #: reference functions the notebooks hand to students as tools (imported by their setup cells, or used by
 #: the solutions): calling them from another exercise is not delegation
 PROVIDED = {"sigmoid", "softmax", "tanh", "identity", "get_activation", "accuracy", "predict_proba"}
 _ALLOWED: list = []  # ids of the code of the references that ``using_reference`` put in the notebook
+_WATCHING: list = []  # the profile functions of the delegation watches now installed (see no_delegation)
 
 
 def _content(code) -> tuple:
@@ -117,8 +122,9 @@ _CHECK_CODE: dict = {}  # the checks' own code (by id), built once: trusted what
 def check_code() -> dict:
     """id -> code object of every function of the checks (and of what they define inside)."""
     if not _CHECK_CODE:
-        from . import activations, backprop, linear, lm
-        for module in (activations, backprop, linear, lm, sys.modules[__name__]):
+        package = importlib.import_module(__package__)
+        modules = [importlib.import_module(f"{__package__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+        for module in modules:
             for fn in vars(module).values():
                 if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
                     _CHECK_CODE.update((id(c), c) for c in _codes(fn))
@@ -159,6 +165,8 @@ def no_delegation(name: str):
             depth[0] -= 1
 
     previous = _getprofile()
+    if by_id:
+        _WATCHING.append(profile)
     _setprofile(profile if by_id else previous)
     try:
         yield
@@ -166,6 +174,8 @@ def no_delegation(name: str):
         if by_id and _getprofile() is not profile:  # the student's code switched the watch off
             seen.append("sys.setprofile to switch off the check's watch for calls to the reference")
         _setprofile(previous)
+        if by_id:
+            _WATCHING.remove(profile)
     if seen:
         raise ReferenceDelegation(
             f"{name} calls {seen[0]}, {'the' if seen[0].endswith('.' + name) else 'a'} reference implementation "
@@ -221,12 +231,12 @@ def call_student(fn, name: str, case: Case, caught: list, mutation_hint: str | N
                 with no_delegation(name):
                     out = fn(*args, **kwargs)
             finally:
-                for hook in AFTER_STUDENT_CALL:
+                for hook in _AFTER_STUDENT_CALL:
                     hook()
         except CheckFailure:
             raise  # a check's own message about the outputs (e.g. not a pair), not an error in fn
         except NotImplementedError:
-            raise CheckFailure(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
+            raise NotImplementedYet(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
                                f"with your code, run that cell, then run this check again.") from None
         except Exception as err:
             raise CheckFailure(f"{name} raised {type(err).__name__}: {err}\n  on case: {case.label}\n"

@@ -1,4 +1,4 @@
-"""``python -m helpers.grading --assignment A --submissions PATH`` (what ``make grade`` runs).
+"""``python -m grader --assignment A --submissions PATH`` (what ``make grade`` runs).
 
 For each assignment (``--assignment all``: every assignment that has
 submissions) it writes, under ``--out`` (default ``reports``):
@@ -25,7 +25,7 @@ import nbformat
 
 from . import kernel, preflight, report, runner, submissions
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Progress:

@@ -32,10 +32,12 @@ import traceback
 
 import numpy as np
 
+from helpers.checks import interface as checks
+
 from . import guard, protocol, sandbox
 
 _exit, _errstate = os._exit, np.errstate  # bound before any student code runs
-COURSE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # holds helpers/
+COURSE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds helpers/ and grader/
 
 GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -220,12 +222,11 @@ def warm_up() -> dict:
     shell = make_shell()
     shell.enable_matplotlib("inline")
     for module in pkgutil.walk_packages(helpers.__path__, "helpers."):
-        if not module.name.startswith("helpers.grading"):
-            importlib.import_module(module.name)
+        importlib.import_module(module.name)
     _draw_once()
-    from helpers.checks import framework
+    from helpers.checks import framework, interface
     framework.use_short_tracebacks()
-    framework.AFTER_STUDENT_CALL.append(_after_student_call)
+    interface.after_student_call(_after_student_call)
     return {"shell": shell, "baseline": guard.Baseline()}
 
 
@@ -300,7 +301,7 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, s
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")
         send({"isolation": holds})
         writable = [workdir, os.devnull] + (["/tmp", "/var/tmp", "/dev/shm"] if workdir == "/tmp/work" else [])
-        own = (__file__, guard.__file__, sys.modules["helpers.checks.framework"].__file__)
+        own = (__file__, guard.__file__, *checks.source_files())
         guard.watch(lambda reason: send({"flags": [reason]}), hidden=hidden, writable=writable, own_files=own)
         _run_cells(state, cells, send, limits, skip)
         send({"end": True})
@@ -334,8 +335,12 @@ def _run_cells(state, cells, send, limits, skip) -> None:
     in_cell = [False]
 
     def on_alarm(signum, frame):
-        if in_cell[0]:  # not once the cell is over: the grader's own bookkeeping is never interrupted
-            raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
+        if not in_cell[0]:  # not once the cell is over: the grader's own bookkeeping is never interrupted
+            return
+        if not checks.interruptible(frame) or frame.f_code.co_filename in (__file__, guard.__file__):
+            signal.setitimer(signal.ITIMER_REAL, 0.01)  # the checks' watch or the grader's own code: soon
+            return
+        raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
 
     def check_integrity():
         """Restore what student code changed; report each change at once (nothing can erase it later)."""
@@ -375,6 +380,7 @@ def _run_cells(state, cells, send, limits, skip) -> None:
             finally:
                 in_cell[0] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                checks.stop_watch()  # a check stopped at the limit leaves nothing of its own behind
             check_integrity()
             if cell["kind"] == "locked":
                 originals.update({k: namespace[k] for k in guarded if k in namespace})

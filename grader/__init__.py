@@ -1,4 +1,4 @@
-"""Grading a class: ``python -m helpers.grading`` (``make grade``), on top of nbgrader.
+"""Grading a class: ``python -m grader`` (``make grade``), on top of nbgrader.
 
 Modules: ``submissions`` (finding each student's notebook), ``preflight``
 (checking a submission against the release before it runs), ``sandbox``

@@ -32,7 +32,9 @@ import types
 
 import numpy as np
 
-PROTECTED = ("numpy", "helpers", "builtins", "sys", "os", "posix", "json", "signal", "time", "hmac", "hashlib",
+from helpers.checks import interface as checks
+
+PROTECTED = ("numpy", "helpers", "grader", "builtins", "sys", "os", "posix", "json", "signal", "time", "hmac", "hashlib",
              "copy", "warnings", "contextlib", "dataclasses", "math", "functools", "operator", "types", "traceback",
              "IPython.core.interactiveshell")
 #: attributes that change in normal operation: IPython and the grader swap sys's streams and hooks and
@@ -42,7 +44,7 @@ VOLATILE = {
             "excepthook", "ps1", "ps2", "ps3", "path", "path_importer_cache", "tracebacklimit"},
     "builtins": {"exit", "quit", "_"},
     "warnings": {"filters", "_showwarnmsg_impl", "showwarning", "defaultaction", "onceregistry"},
-    "helpers.checks.framework": {"_ALLOWED"},  # the references using_reference put in the notebook
+    **checks.RUNTIME_STATE,  # the checks' own state while they run
 }
 _MISSING = object()
 _CHANGED_CODE: list = []  # (function of a protected module, attribute, value before the student set it)
@@ -75,7 +77,7 @@ class Baseline:
         for name, module in self.modules.items():
             attrs = {k: v for k, v in vars(module).items() if k not in VOLATILE.get(name, ())}
             self.attrs[name] = attrs
-            if name.startswith("helpers") and not name.startswith("helpers.grading"):  # the grader's own state
+            if name.startswith("helpers"):
                 for key, value in attrs.items():  # (VOLATILE names are left out of attrs already)
                     if isinstance(value, (np.ndarray, list, dict, set, tuple)) and not key.startswith("__"):
                         try:
