@@ -224,9 +224,8 @@ def warm_up() -> dict:
     for module in pkgutil.walk_packages(helpers.__path__, "helpers."):
         importlib.import_module(module.name)
     _draw_once()
-    from helpers.checks import framework, interface
-    framework.use_short_tracebacks()
-    interface.after_student_call(_after_student_call)
+    checks.use_short_tracebacks()
+    checks.after_student_call(_after_student_call)
     return {"shell": shell, "baseline": guard.Baseline()}
 
 

@@ -1,4 +1,4 @@
-"""The exercise registry (helpers/checks/exercises.py) against the solution notebooks, for every assignment:
+"""The exercise declarations (@exercise above each check, helpers/checks/exercises.py) against the solution notebooks, for every assignment:
 the same exercises in the same order, the same points in the nbgrader metadata and in the headings, a check
 and a reference for each, and the reference passes its visible check and every hidden call the notebook
 makes (read from the notebook, so the seeds live in one place)."""
@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, assignments
 from course import notebook_path
 from helpers.checks import EXERCISES, framework
-from helpers.checks.exercises import TABLE, check_functions, reference_modules
+from helpers.checks.exercises import reference_modules
 
 ALL = assignments()
 
@@ -30,7 +30,8 @@ def test_registry_lists_the_notebooks_exercises_in_its_order_with_its_points(ass
     points = {c.metadata["nbgrader"]["grade_id"][len("test_"):]: c.metadata["nbgrader"]["points"]
               for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
     registered = EXERCISES[assignment]
-    assert list(registered) == answers, "helpers/checks/exercises.py must list the answer cells in notebook order"
+    assert list(registered) == answers, ("the checks must be declared in the order of the notebook's answer cells "
+                                        "(modules of helpers.checks in alphabetical order)")
     assert {name: e.points for name, e in registered.items()} == points
     assert sum(points.values()) == 100
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -38,14 +39,13 @@ def test_registry_lists_the_notebooks_exercises_in_its_order_with_its_points(ass
         assert f"({p} points): `{name}`" in text, f"the heading of {name} must say ({p} points): `{name}`"
 
 
-def test_each_exercise_has_one_check_and_a_reference_in_its_module():
-    names = [name for _, name, _, _ in TABLE]
-    assert len(names) == len(set(names)), "exercise names are unique across the course"
+def test_each_exercise_has_its_check_exported_and_its_reference_in_its_module():
+    import helpers.checks as checks
     for exercises in EXERCISES.values():
         for name, e in exercises.items():
-            assert e.check is check_functions()[f"check_{name}"]
+            assert getattr(checks, f"check_{name}") is e.check and f"check_{name}" in checks.__all__
             assert e.reference.__module__ == f"helpers.{e.module}" and e.reference.__name__ == name
-    assert framework.REFERENCE_MODULES == reference_modules()
+    assert framework.REFERENCE_MODULES == reference_modules() != ()
 
 
 def hidden_calls(assignment):

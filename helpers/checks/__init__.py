@@ -12,11 +12,18 @@ import contextlib
 import html
 import io
 
-from . import framework
-from .exercises import EXERCISES, Exercise, exercise
-from .framework import Case, CheckFailure, run_check, use_short_tracebacks
-from .backprop import TRAIN_SCHEDULE
+import importlib
+import pkgutil
 
+from . import framework
+from .exercises import EXERCISES, Exercise, by_name, reference_modules
+from .framework import Case, CheckFailure, run_check, use_short_tracebacks
+
+for _module in pkgutil.iter_modules(__path__):  # every module of checks: each @exercise(...) declares one exercise
+    importlib.import_module(f"{__name__}.{_module.name}")
+from .backprop import TRAIN_SCHEDULE  # noqa: E402
+
+framework.REFERENCE_MODULES = reference_modules()
 use_short_tracebacks()
 framework.check_code()  # the checks' own code, known before any student code runs
 globals().update({f"check_{name}": e.check for exercises in EXERCISES.values() for name, e in exercises.items()})
@@ -74,6 +81,6 @@ def show_progress(assignment: str, namespace: dict) -> None:
                  f"<th>status</th><th style='text-align:left'>first problem</th></tr>{body}</table>"))
 
 
-__all__ = ["Case", "CheckFailure", "EXERCISES", "Exercise", "TRAIN_SCHEDULE", "exercise", "progress", "run_check",
+__all__ = ["Case", "CheckFailure", "EXERCISES", "Exercise", "TRAIN_SCHEDULE", "by_name", "progress", "run_check",
            "show_progress"] + [
     f"check_{name}" for exercises in EXERCISES.values() for name in exercises]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations as ref
+from .exercises import exercise
 from .framework import Case, close, run_check, using_reference
 
 EXTREME = np.array([-1e4, -1000.0, -30.0, 0.0, 30.0, 1000.0, 1e4])
@@ -47,6 +48,7 @@ def _reduction_hint(case, expected, got):
                 "elementwise.")
 
 
+@exercise("01_activations", points=15, reference=ref.sigmoid)
 def check_sigmoid(sigmoid, seed: int = 0, hidden: bool = False) -> None:
     """sigmoid(z) = 1/(1+exp(-z)), exact and nan-free for |z| up to 1e4."""
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
@@ -69,6 +71,7 @@ def check_sigmoid(sigmoid, seed: int = 0, hidden: bool = False) -> None:
               atol=1e-15)
 
 
+@exercise("01_activations", points=10, reference=ref.sigmoid_grad)
 def check_sigmoid_grad(sigmoid_grad, seed: int = 0, hidden: bool = False) -> None:
     """sigmoid_grad(z) = sigma(z) (1 - sigma(z)), taken at the pre-activation z."""
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
@@ -89,6 +92,7 @@ def check_sigmoid_grad(sigmoid_grad, seed: int = 0, hidden: bool = False) -> Non
         run_check(sigmoid_grad, ref.sigmoid_grad, cases, name="sigmoid_grad", hints=(at_z_hint,), atol=1e-12)
 
 
+@exercise("01_activations", points=10, reference=ref.tanh_grad)
 def check_tanh_grad(tanh_grad, seed: int = 0, hidden: bool = False) -> None:
     """tanh_grad(z) = 1 - tanh(z)^2, taken at the pre-activation z."""
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
@@ -103,6 +107,7 @@ def check_tanh_grad(tanh_grad, seed: int = 0, hidden: bool = False) -> None:
     run_check(tanh_grad, ref.tanh_grad, cases, name="tanh_grad", hints=(hint,))
 
 
+@exercise("01_activations", points=10, reference=ref.relu)
 def check_relu(relu, seed: int = 0, hidden: bool = False) -> None:
     """relu(z) = max(z, 0) elementwise, same shape and float dtype as z."""
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
@@ -117,6 +122,7 @@ def check_relu(relu, seed: int = 0, hidden: bool = False) -> None:
     run_check(relu, ref.relu, cases, name="relu", hints=(_reduction_hint, hint))
 
 
+@exercise("01_activations", points=10, reference=ref.relu_grad)
 def check_relu_grad(relu_grad, seed: int = 0, hidden: bool = False) -> None:
     """relu_grad(z) = 1.0 where z > 0 else 0.0 (relu'(0) = 0), as floats."""
     cases = _elementwise_cases(np.random.default_rng(seed), hidden)
@@ -135,6 +141,7 @@ def check_relu_grad(relu_grad, seed: int = 0, hidden: bool = False) -> None:
     run_check(relu_grad, ref.relu_grad, cases, name="relu_grad", hints=(_reduction_hint, dtype_hint, hint))
 
 
+@exercise("01_activations", points=15, reference=ref.softmax)
 def check_softmax(softmax, seed: int = 0, hidden: bool = False) -> None:
     """softmax over each column of a (C, N) matrix, or over a vector (C,); stable for logits of 1e4."""
     rng = np.random.default_rng(seed)

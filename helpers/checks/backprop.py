@@ -11,6 +11,7 @@ from .. import classifier as clf
 from .. import gradcheck as gc
 from .. import layers, losses, mlp, optim
 from ..activations import get_activation, sigmoid
+from .exercises import exercise
 from .framework import (Case, CheckFailure, call_student, check_gradients, close, passed, run_check, using_reference,
                         verify_cases)
 
@@ -33,63 +34,6 @@ def _loss_cases(rng, hidden):
                                                           rng.integers(0, 2, size=(1, N)).astype(float)))]
     return cases
 
-
-def check_binary_cross_entropy(binary_cross_entropy, seed: int = 0, hidden: bool = False) -> None:
-    """J = -mean[y log y_hat + (1-y) log(1-y_hat)] from scores s, finite for any s."""
-    cases = _loss_cases(np.random.default_rng(seed), hidden)
-
-    def hint(case, expected, got):
-        s, y = case.args
-        J = float(np.asarray(got[0]).sum())
-        y_hat = sigmoid(s)
-        with np.errstate(all="ignore"):
-            slip = np.mean(-y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
-        if not np.isfinite(J):
-            return ("log(y_hat) or log(1 - y_hat) reached log(0): sigmoid(40) rounds to exactly 1.0. Compute each "
-                    "term from the score: -[y log y_hat + (1-y) log(1-y_hat)] = log(1 + e^s) - y s, and "
-                    "log(1 + e^s) = np.logaddexp(0, s) never overflows.")
-        if np.isclose(J, slip):
-            return ("that is the slide's formula -y log y_hat + (1-y) log(1-y_hat), whose second term has the wrong "
-                    "sign: the minus applies to the whole bracket, J = -[y log y_hat + (1-y) log(1-y_hat)].")
-        if np.isclose(J, expected[0] * s.shape[1]):
-            return "you summed over the batch; the loss is the mean over the N examples."
-        if np.isclose(J, expected[0] / np.log(2)):
-            return "you used log base 2; the course uses the natural log (np.log)."
-
-    def scalar_hint(case, expected, got):
-        if np.asarray(got[0]).shape != ():
-            return "return one number, the mean over the batch (e.g. float(np.mean(...)))."
-
-    run_check(binary_cross_entropy, losses.binary_cross_entropy, cases, name="binary_cross_entropy",
-              hints=(scalar_hint, hint))
-
-
-def check_binary_cross_entropy_grad(binary_cross_entropy_grad, seed: int = 0, hidden: bool = False) -> None:
-    """dJ/ds = (sigmoid(s) - y) / N, shape (1, N)."""
-    rng = np.random.default_rng(seed)
-    cases = _loss_cases(rng, hidden)
-
-    def hint(case, expected, got):
-        s, y = case.args
-        N = s.shape[1]
-        if close(got[0], expected[0] * N):
-            return "J is a mean over the N examples, so each dJ/ds_n carries a factor 1/N."
-        if close(got[0], -expected[0]):
-            return "the sign is flipped: dJ/ds = (y_hat - y)/N, positive when the prediction is too high."
-        if close(got[0], (s - y) / N):
-            return "you used s in place of y_hat = sigmoid(s)."
-
-    name = "binary_cross_entropy_grad"
-    caught = verify_cases(binary_cross_entropy_grad, losses.binary_cross_entropy_grad, cases, name=name,
-                          hints=(hint,))
-    if hidden:
-        s, y = rng.normal(size=(1, 6)), rng.integers(0, 2, size=(1, 6)).astype(float)
-        grad = call_student(binary_cross_entropy_grad, name, Case("finite differences", (s, y)), caught)
-        check_gradients(name, lambda p: losses.binary_cross_entropy(p["s"], y), {"s": s}, {"s": grad})
-    passed(name, len(cases) + hidden, caught)
-
-
-# ---------------------------------------------------------------- average pooling
 
 def _batch(rng, V, T, N, repeat=False, pad=True):
     """Random ids (T, N) and mask with lengths between 1 and T; with ``repeat`` words recur in sentences."""
@@ -133,6 +77,67 @@ def _first_of_pair(fn, name, what):
     return first
 
 
+def _affine_cases(rng, hidden):
+    shapes = [(3, 2, 4), (5, 3, 1), (2, 4, 3)]  # (n_in, n_out, N)
+    if hidden:
+        shapes += [tuple(int(v) for v in rng.integers(1, 7, size=3)) for _ in range(3)]
+    return [Case(f"a ({i}, {N}), W ({o}, {i}), b ({o}, 1)",
+                 (rng.normal(size=(i, N)), rng.normal(size=(o, i)), rng.normal(size=(o, 1)))) for i, o, N in shapes]
+
+
+def _mlp_cases(rng, hidden):
+    settings = [([3, 4, 2], "tanh", "identity", 5), ([2, 5, 4, 1], "sigmoid", "sigmoid", 3),
+                ([4, 3, 3, 3, 2], "relu", "identity", 6)]
+    if hidden:
+        settings += [(list(int(v) for v in rng.integers(1, 6, size=rng.integers(2, 6))), act, out, int(rng.integers(1, 6)))
+                     for act, out in (("tanh", "tanh"), ("relu", "sigmoid"))]
+    cases = []
+    for sizes, act, out, N in settings:
+        params = mlp.init_mlp(sizes, seed=int(rng.integers(1000)))
+        for l in range(1, len(sizes)):
+            params[f"b{l}"] = rng.normal(scale=0.5, size=params[f"b{l}"].shape)
+        _, cache = mlp.mlp_forward(params, rng.normal(size=(sizes[0], N)), act, out)
+        dout = rng.normal(size=(sizes[-1], N))
+        cases.append(Case(f"layer sizes {sizes}, hidden f = {act}, output f = {out}, N = {N}", (dout, cache)))
+    return cases
+
+
+def _mlp_names(L):
+    """WL, bL, ..., W1, b1: the order of the backward pass, so the first difference reported is the last layer's."""
+    return tuple(f"{p}{l}" for l in range(L, 0, -1) for p in "Wb")
+
+
+# ---------------------------------------------------------------- numerical gradient
+
+def _fd_functions(rng):
+    A = rng.normal(size=(3, 3))
+    return [("f(x) = sum(x**2) at x of shape (3,)", lambda x: float(np.sum(x ** 2)), rng.normal(size=3)),
+            ("f(x) = sum(sin(x) * x**3) at x of shape (2, 3)", lambda x: float(np.sum(np.sin(x) * x ** 3)),
+             rng.normal(size=(2, 3))),
+            ("f(X) = log sum exp(A X) at X of shape (3, 2)", lambda x: float(np.log(np.exp(A @ x).sum())),
+             rng.normal(size=(3, 2)))]
+
+
+def _classifier_cases(rng, hidden):
+    settings = [(12, 4, 5, 6, 5), (20, 3, 2, 4, 8)]  # V, D, H, T, N
+    if hidden:
+        settings.append(tuple(int(v) for v in rng.integers(3, 9, size=5)) )
+    cases = []
+    for V, D, H, T, N in settings:
+        params = clf.init_classifier(V, D, H, seed=int(rng.integers(1000)))
+        params["b"] = rng.normal(scale=0.5, size=(H, 1))
+        ids, mask = _batch(rng, V, T, N, repeat=True)
+        cases.append(Case(f"V={V}, D={D}, H={H}, a batch of {N} padded sentences with repeated words",
+                          (params, ids, mask)))
+    return cases
+
+
+def _reference_cache_parts(params, ids, mask):
+    _, (_, (x, _), z, h, _) = clf.classifier_forward(params, ids, mask)
+    return x, z, h
+
+
+@exercise("02_backprop", points=8, reference=clf.average_pool_forward)
 def check_average_pool_forward(average_pool_forward, seed: int = 0, hidden: bool = False) -> None:
     """x_n = (1/n_n) sum_t mask[t,n] E[:, ids[t,n]] -> (x (D, N), cache)."""
     cases = _pool_cases(np.random.default_rng(seed), hidden)
@@ -154,50 +159,105 @@ def check_average_pool_forward(average_pool_forward, seed: int = 0, hidden: bool
               lambda *a: clf.average_pool_forward(*a)[0], cases, name="average_pool_forward", hints=(hint,))
 
 
-def check_average_pool_backward(average_pool_backward, seed: int = 0, hidden: bool = False) -> None:
-    """dE (D, V) from dx (D, N) and cache = (ids, mask, V): accumulate over repeated words."""
-    rng = np.random.default_rng(seed)
-    cases = [Case(c.label, (rng.normal(size=(c.args[0].shape[0], c.args[1].shape[1])), (c.args[1], c.args[2], 9)))
-             for c in _pool_cases(rng, hidden)]
-
-    def assigned(dx, ids, mask, V):
-        dE = np.zeros((dx.shape[0], V))
-        dE[:, ids] = dx[:, None, :] * mask / mask.sum(axis=0)  # the last write wins
-        return dE
+@exercise("02_backprop", points=10, reference=losses.binary_cross_entropy)
+def check_binary_cross_entropy(binary_cross_entropy, seed: int = 0, hidden: bool = False) -> None:
+    """J = -mean[y log y_hat + (1-y) log(1-y_hat)] from scores s, finite for any s."""
+    cases = _loss_cases(np.random.default_rng(seed), hidden)
 
     def hint(case, expected, got):
-        dx, (ids, mask, V) = case.args
-        if close(got[0], assigned(dx, ids, mask, V)):
-            return ("the gradient into the word vectors is wrong only for words that occur more than once: "
-                    "accumulate, do not assign. dE[:, ids] = ... keeps one contribution; np.add.at adds them all.")
-        unscaled = clf.average_pool_backward(dx * mask.sum(axis=0), (ids, mask, V))
-        if close(got[0], unscaled):
-            return "each word's share is dx_n / n_n: divide by the sentence length."
-        if not close(got[0][:, 0], 0 * got[0][:, 0]) and close(got[0][:, 1:], expected[0][:, 1:]):
-            return "the padding id 0 received a gradient: padding positions have mask 0 and contribute nothing."
+        s, y = case.args
+        J = float(np.asarray(got[0]).sum())
+        y_hat = sigmoid(s)
+        with np.errstate(all="ignore"):
+            slip = np.mean(-y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
+        if not np.isfinite(J):
+            return ("log(y_hat) or log(1 - y_hat) reached log(0): sigmoid(40) rounds to exactly 1.0. Compute each "
+                    "term from the score: -[y log y_hat + (1-y) log(1-y_hat)] = log(1 + e^s) - y s, and "
+                    "log(1 + e^s) = np.logaddexp(0, s) never overflows.")
+        if np.isclose(J, slip):
+            return ("that is the slide's formula -y log y_hat + (1-y) log(1-y_hat), whose second term has the wrong "
+                    "sign: the minus applies to the whole bracket, J = -[y log y_hat + (1-y) log(1-y_hat)].")
+        if np.isclose(J, expected[0] * s.shape[1]):
+            return "you summed over the batch; the loss is the mean over the N examples."
+        if np.isclose(J, expected[0] / np.log(2)):
+            return "you used log base 2; the course uses the natural log (np.log)."
 
-    name = "average_pool_backward"
-    caught = verify_cases(average_pool_backward, clf.average_pool_backward, cases, name=name, hints=(hint,))
+    def scalar_hint(case, expected, got):
+        if np.asarray(got[0]).shape != ():
+            return "return one number, the mean over the batch (e.g. float(np.mean(...)))."
+
+    run_check(binary_cross_entropy, losses.binary_cross_entropy, cases, name="binary_cross_entropy",
+              hints=(scalar_hint, hint))
+
+
+@exercise("02_backprop", points=5, reference=losses.binary_cross_entropy_grad)
+def check_binary_cross_entropy_grad(binary_cross_entropy_grad, seed: int = 0, hidden: bool = False) -> None:
+    """dJ/ds = (sigmoid(s) - y) / N, shape (1, N)."""
+    rng = np.random.default_rng(seed)
+    cases = _loss_cases(rng, hidden)
+
+    def hint(case, expected, got):
+        s, y = case.args
+        N = s.shape[1]
+        if close(got[0], expected[0] * N):
+            return "J is a mean over the N examples, so each dJ/ds_n carries a factor 1/N."
+        if close(got[0], -expected[0]):
+            return "the sign is flipped: dJ/ds = (y_hat - y)/N, positive when the prediction is too high."
+        if close(got[0], (s - y) / N):
+            return "you used s in place of y_hat = sigmoid(s)."
+
+    name = "binary_cross_entropy_grad"
+    caught = verify_cases(binary_cross_entropy_grad, losses.binary_cross_entropy_grad, cases, name=name,
+                          hints=(hint,))
     if hidden:
-        E = rng.normal(size=(3, 9))
-        ids, mask = _batch(rng, 9, 5, 4, repeat=True)
-        R = rng.normal(size=(3, 4))
-        dE = call_student(average_pool_backward, name, Case("finite differences", (R, (ids, mask, 9))), caught)
-        check_gradients(name, lambda p: float(np.sum(R * clf.average_pool_forward(p["E"], ids, mask)[0])),
-                        {"E": E}, {"E": dE})
+        s, y = rng.normal(size=(1, 6)), rng.integers(0, 2, size=(1, 6)).astype(float)
+        grad = call_student(binary_cross_entropy_grad, name, Case("finite differences", (s, y)), caught)
+        check_gradients(name, lambda p: losses.binary_cross_entropy(p["s"], y), {"s": s}, {"s": grad})
     passed(name, len(cases) + hidden, caught)
 
 
-# ---------------------------------------------------------------- affine layer
+# ---------------------------------------------------------------- average pooling
 
-def _affine_cases(rng, hidden):
-    shapes = [(3, 2, 4), (5, 3, 1), (2, 4, 3)]  # (n_in, n_out, N)
+
+@exercise("02_backprop", points=8, reference=gc.numerical_gradient)
+def check_numerical_gradient(numerical_gradient, seed: int = 0, hidden: bool = False) -> None:
+    """Central differences (f(x+h e_i) - f(x-h e_i)) / 2h for every element of x; x restored afterwards."""
+    rng = np.random.default_rng(seed)
+    functions = _fd_functions(rng)
     if hidden:
-        shapes += [tuple(int(v) for v in rng.integers(1, 7, size=3)) for _ in range(3)]
-    return [Case(f"a ({i}, {N}), W ({o}, {i}), b ({o}, 1)",
-                 (rng.normal(size=(i, N)), rng.normal(size=(o, i)), rng.normal(size=(o, 1)))) for i, o, N in shapes]
+        B = rng.normal(size=(2, 4))
+        functions.append(("f(x) = sum(tanh(B x)) at x of shape (4, 1)",
+                          lambda x: float(np.sum(np.tanh(B @ x))), rng.normal(size=(4, 1))))
+    cases = [Case(label, (f, x)) for label, f, x in functions]
+    cases.append(Case("f(x) = sum(x**3) at x of shape (3,) with h = 0.01 (use the h you are given)",
+                      (lambda x: float(np.sum(x ** 3)), rng.normal(size=3)), {"h": 1e-2}))
+
+    def hint(case, expected, got):
+        f, x = case.args
+        h = case.kwargs.get("h", 1e-5)
+        forward = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            xp = x.copy()
+            xp[i] += h
+            forward[i] = (f(xp) - f(x)) / h
+        if h != 1e-5 and close(got[0], gc.numerical_gradient(f, x.copy(), 1e-5), rtol=1e-7):
+            return "use the step h passed as an argument, not a fixed one."
+        if close(got[0], forward, rtol=1e-4):
+            return ("that looks like the one-sided difference (f(x+h) - f(x)) / h, accurate only to O(h); "
+                    "use the central difference (f(x+h) - f(x-h)) / 2h.")
+        if close(got[0], 2 * expected[0], rtol=1e-4):
+            return "divide by 2h: the two points x+h and x-h are 2h apart."
+
+    run_check(numerical_gradient, gc.numerical_gradient, cases, name="numerical_gradient", hints=(hint,),
+              rtol=1e-6, atol=1e-8, mutation_hint=(
+                  "x was not restored exactly: save old = x[i] before the two evaluations and put it back with "
+                  "x[i] = old (adding and subtracting h leaves rounding errors)."))
 
 
+# ---------------------------------------------------------------- the classifier
+
+
+@exercise("02_backprop", points=5, reference=layers.affine_forward)
 def check_affine_forward(affine_forward, seed: int = 0, hidden: bool = False) -> None:
     """z = W a + b -> (z (n_out, N), cache (a, W))."""
     cases = _affine_cases(np.random.default_rng(seed), hidden)
@@ -211,6 +271,7 @@ def check_affine_forward(affine_forward, seed: int = 0, hidden: bool = False) ->
               lambda *a: layers.affine_forward(*a)[0], cases, name="affine_forward", hints=(hint,))
 
 
+@exercise("02_backprop", points=10, reference=layers.affine_backward)
 def check_affine_backward(affine_backward, seed: int = 0, hidden: bool = False) -> None:
     """(da, dW, db) from dz (n_out, N) and cache = (a, W)."""
     rng = np.random.default_rng(seed)
@@ -245,23 +306,8 @@ def check_affine_backward(affine_backward, seed: int = 0, hidden: bool = False) 
 
 # ---------------------------------------------------------------- the L-layer MLP backward
 
-def _mlp_cases(rng, hidden):
-    settings = [([3, 4, 2], "tanh", "identity", 5), ([2, 5, 4, 1], "sigmoid", "sigmoid", 3),
-                ([4, 3, 3, 3, 2], "relu", "identity", 6)]
-    if hidden:
-        settings += [(list(int(v) for v in rng.integers(1, 6, size=rng.integers(2, 6))), act, out, int(rng.integers(1, 6)))
-                     for act, out in (("tanh", "tanh"), ("relu", "sigmoid"))]
-    cases = []
-    for sizes, act, out, N in settings:
-        params = mlp.init_mlp(sizes, seed=int(rng.integers(1000)))
-        for l in range(1, len(sizes)):
-            params[f"b{l}"] = rng.normal(scale=0.5, size=params[f"b{l}"].shape)
-        _, cache = mlp.mlp_forward(params, rng.normal(size=(sizes[0], N)), act, out)
-        dout = rng.normal(size=(sizes[-1], N))
-        cases.append(Case(f"layer sizes {sizes}, hidden f = {act}, output f = {out}, N = {N}", (dout, cache)))
-    return cases
 
-
+@exercise("02_backprop", points=12, reference=mlp.mlp_backward)
 def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> None:
     """The four equations: grads {W1, b1, ..., WL, bL} from dout = grad_{a^L} J and mlp_forward's cache."""
     rng = np.random.default_rng(seed)
@@ -302,72 +348,7 @@ def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> Non
     passed(name, len(cases) + hidden, caught)
 
 
-def _mlp_names(L):
-    """WL, bL, ..., W1, b1: the order of the backward pass, so the first difference reported is the last layer's."""
-    return tuple(f"{p}{l}" for l in range(L, 0, -1) for p in "Wb")
-
-
-# ---------------------------------------------------------------- numerical gradient
-
-def _fd_functions(rng):
-    A = rng.normal(size=(3, 3))
-    return [("f(x) = sum(x**2) at x of shape (3,)", lambda x: float(np.sum(x ** 2)), rng.normal(size=3)),
-            ("f(x) = sum(sin(x) * x**3) at x of shape (2, 3)", lambda x: float(np.sum(np.sin(x) * x ** 3)),
-             rng.normal(size=(2, 3))),
-            ("f(X) = log sum exp(A X) at X of shape (3, 2)", lambda x: float(np.log(np.exp(A @ x).sum())),
-             rng.normal(size=(3, 2)))]
-
-
-def check_numerical_gradient(numerical_gradient, seed: int = 0, hidden: bool = False) -> None:
-    """Central differences (f(x+h e_i) - f(x-h e_i)) / 2h for every element of x; x restored afterwards."""
-    rng = np.random.default_rng(seed)
-    functions = _fd_functions(rng)
-    if hidden:
-        B = rng.normal(size=(2, 4))
-        functions.append(("f(x) = sum(tanh(B x)) at x of shape (4, 1)",
-                          lambda x: float(np.sum(np.tanh(B @ x))), rng.normal(size=(4, 1))))
-    cases = [Case(label, (f, x)) for label, f, x in functions]
-    cases.append(Case("f(x) = sum(x**3) at x of shape (3,) with h = 0.01 (use the h you are given)",
-                      (lambda x: float(np.sum(x ** 3)), rng.normal(size=3)), {"h": 1e-2}))
-
-    def hint(case, expected, got):
-        f, x = case.args
-        h = case.kwargs.get("h", 1e-5)
-        forward = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            xp = x.copy()
-            xp[i] += h
-            forward[i] = (f(xp) - f(x)) / h
-        if h != 1e-5 and close(got[0], gc.numerical_gradient(f, x.copy(), 1e-5), rtol=1e-7):
-            return "use the step h passed as an argument, not a fixed one."
-        if close(got[0], forward, rtol=1e-4):
-            return ("that looks like the one-sided difference (f(x+h) - f(x)) / h, accurate only to O(h); "
-                    "use the central difference (f(x+h) - f(x-h)) / 2h.")
-        if close(got[0], 2 * expected[0], rtol=1e-4):
-            return "divide by 2h: the two points x+h and x-h are 2h apart."
-
-    run_check(numerical_gradient, gc.numerical_gradient, cases, name="numerical_gradient", hints=(hint,),
-              rtol=1e-6, atol=1e-8, mutation_hint=(
-                  "x was not restored exactly: save old = x[i] before the two evaluations and put it back with "
-                  "x[i] = old (adding and subtracting h leaves rounding errors)."))
-
-
-# ---------------------------------------------------------------- the classifier
-
-def _classifier_cases(rng, hidden):
-    settings = [(12, 4, 5, 6, 5), (20, 3, 2, 4, 8)]  # V, D, H, T, N
-    if hidden:
-        settings.append(tuple(int(v) for v in rng.integers(3, 9, size=5)) )
-    cases = []
-    for V, D, H, T, N in settings:
-        params = clf.init_classifier(V, D, H, seed=int(rng.integers(1000)))
-        params["b"] = rng.normal(scale=0.5, size=(H, 1))
-        ids, mask = _batch(rng, V, T, N, repeat=True)
-        cases.append(Case(f"V={V}, D={D}, H={H}, a batch of {N} padded sentences with repeated words",
-                          (params, ids, mask)))
-    return cases
-
-
+@exercise("02_backprop", points=8, reference=clf.classifier_forward)
 def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = False) -> None:
     """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), (pool_cache, affine_cache, z, h, u)).
 
@@ -410,11 +391,45 @@ def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = F
     passed("classifier_forward", len(cases), caught)
 
 
-def _reference_cache_parts(params, ids, mask):
-    _, (_, (x, _), z, h, _) = clf.classifier_forward(params, ids, mask)
-    return x, z, h
+@exercise("02_backprop", points=10, reference=clf.average_pool_backward)
+def check_average_pool_backward(average_pool_backward, seed: int = 0, hidden: bool = False) -> None:
+    """dE (D, V) from dx (D, N) and cache = (ids, mask, V): accumulate over repeated words."""
+    rng = np.random.default_rng(seed)
+    cases = [Case(c.label, (rng.normal(size=(c.args[0].shape[0], c.args[1].shape[1])), (c.args[1], c.args[2], 9)))
+             for c in _pool_cases(rng, hidden)]
+
+    def assigned(dx, ids, mask, V):
+        dE = np.zeros((dx.shape[0], V))
+        dE[:, ids] = dx[:, None, :] * mask / mask.sum(axis=0)  # the last write wins
+        return dE
+
+    def hint(case, expected, got):
+        dx, (ids, mask, V) = case.args
+        if close(got[0], assigned(dx, ids, mask, V)):
+            return ("the gradient into the word vectors is wrong only for words that occur more than once: "
+                    "accumulate, do not assign. dE[:, ids] = ... keeps one contribution; np.add.at adds them all.")
+        unscaled = clf.average_pool_backward(dx * mask.sum(axis=0), (ids, mask, V))
+        if close(got[0], unscaled):
+            return "each word's share is dx_n / n_n: divide by the sentence length."
+        if not close(got[0][:, 0], 0 * got[0][:, 0]) and close(got[0][:, 1:], expected[0][:, 1:]):
+            return "the padding id 0 received a gradient: padding positions have mask 0 and contribute nothing."
+
+    name = "average_pool_backward"
+    caught = verify_cases(average_pool_backward, clf.average_pool_backward, cases, name=name, hints=(hint,))
+    if hidden:
+        E = rng.normal(size=(3, 9))
+        ids, mask = _batch(rng, 9, 5, 4, repeat=True)
+        R = rng.normal(size=(3, 4))
+        dE = call_student(average_pool_backward, name, Case("finite differences", (R, (ids, mask, 9))), caught)
+        check_gradients(name, lambda p: float(np.sum(R * clf.average_pool_forward(p["E"], ids, mask)[0])),
+                        {"E": E}, {"E": dE})
+    passed(name, len(cases) + hidden, caught)
 
 
+# ---------------------------------------------------------------- affine layer
+
+
+@exercise("02_backprop", points=12, reference=clf.classifier_backward)
 def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool = False) -> None:
     """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u) of classifier_forward.
 
@@ -469,6 +484,8 @@ def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool =
 
 # ---------------------------------------------------------------- SGD and training
 
+
+@exercise("02_backprop", points=4, reference=optim.sgd_step)
 def check_sgd_step(sgd_step, seed: int = 0, hidden: bool = False) -> None:
     """theta_new = theta - lr * grad for every key; params not modified."""
     rng = np.random.default_rng(seed)
@@ -503,6 +520,7 @@ TARGET_DEV_ACCURACY = 0.85
 TRAIN_SCHEDULE = {"lr": 1.0, "epochs": 5, "batch_size": 16}
 
 
+@exercise("02_backprop", points=8, reference=clf.train_classifier)
 def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False) -> None:
     """train_classifier(params, data, **TRAIN_SCHEDULE) -> (params, history) reaching the target dev accuracy.
 

@@ -27,7 +27,6 @@ from typing import Callable
 import numpy as np
 
 from ..validate import describe
-from .exercises import reference_modules
 
 
 @dataclass
@@ -61,7 +60,8 @@ class NotImplementedYet(CheckFailure):
 
 
 #: modules of reference implementations that an exercise's own function may not call under its name
-REFERENCE_MODULES = reference_modules()
+#: (set by helpers.checks once every exercise is declared, see exercises.reference_modules)
+REFERENCE_MODULES: tuple = ()
 _setprofile, _getprofile = sys.setprofile, sys.getprofile  # captured before any student code runs
 _AFTER_STUDENT_CALL: list = []  # called after each call of a student's function (see interface.after_student_call)
 

@@ -11,7 +11,8 @@ facts about the checks, which it takes from here:
   function by a check (the grader verifies there that nothing was tampered with);
 - ``RUNTIME_STATE``: attributes of the checks' modules that change while checks run
   (not tampering);
-- ``own_code()`` and ``source_files()``: the checks' code objects and files;
+- ``source_files()``: the files of the checks' code;
+- ``use_short_tracebacks()``: IPython shows a failed check as its message alone;
 - the delegation watch: while a check calls a student's function it installs a
   profile function (``sys.setprofile``) that sees calls of the reference.  A time
   limit must not interrupt the watch (or the checks' context managers) half-way:
@@ -27,7 +28,7 @@ import sys
 import types
 
 from . import framework
-from .framework import CheckFailure, NotImplementedYet, ReferenceDelegation
+from .framework import CheckFailure, NotImplementedYet, ReferenceDelegation, use_short_tracebacks
 
 #: module -> attribute names that change in normal operation
 RUNTIME_STATE = {framework.__name__: {"_ALLOWED", "_WATCHING"}}
@@ -40,11 +41,6 @@ def after_student_call(hook) -> None:
     if not callable(hook):
         raise TypeError(f"after_student_call: argument 'hook' must be callable; received {hook!r}")
     framework._AFTER_STUDENT_CALL.append(hook)
-
-
-def own_code() -> dict:
-    """id -> code object of every function of the checks (and of what they define inside)."""
-    return framework.check_code()
 
 
 def source_files() -> tuple[str, ...]:
@@ -77,4 +73,4 @@ def stop_watch() -> bool:
 
 
 __all__ = ["CheckFailure", "NotImplementedYet", "ReferenceDelegation", "RUNTIME_STATE", "after_student_call",
-           "interruptible", "own_code", "source_files", "stop_watch"]
+           "interruptible", "source_files", "stop_watch", "use_short_tracebacks"]

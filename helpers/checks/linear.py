@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linear as ref
+from .exercises import exercise
 from .framework import Case, close, run_check
 
 
@@ -14,6 +15,7 @@ def _stack(rng, sizes):
     return Ws, bs
 
 
+@exercise("01_activations", points=15, reference=ref.collapse_linear)
 def check_collapse_linear(collapse_linear, seed: int = 0, hidden: bool = False) -> None:
     """collapse_linear(Ws, bs) -> (W, b) with W = W^L...W^1 and b the pushed-through biases."""
     rng = np.random.default_rng(seed)
@@ -47,6 +49,7 @@ def check_collapse_linear(collapse_linear, seed: int = 0, hidden: bool = False) 
     run_check(collapse_linear, ref.collapse_linear, cases, name="collapse_linear", names=("W", "b"), hints=(hint,))
 
 
+@exercise("01_activations", points=15, reference=ref.fit_affine)
 def check_fit_affine(fit_affine, seed: int = 0, hidden: bool = False) -> None:
     """fit_affine(X, y, use_bias) -> (W, b): least squares, with b = 0 when use_bias is False."""
     rng = np.random.default_rng(seed)

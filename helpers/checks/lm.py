@@ -8,6 +8,7 @@ from .. import losses
 from .. import ngram as ng
 from .. import window_lm as wl
 from ..activations import softmax
+from .exercises import exercise
 from .framework import Case, CheckFailure, call_student, check_gradients, close, passed, run_check, verify_cases
 
 
@@ -17,6 +18,7 @@ def _grams(rng, M, n, V):
     return base[rng.integers(0, len(base), size=M)]
 
 
+@exercise("03_ngram_vs_neural_lm", points=10, reference=ng.ngram_counts)
 def check_ngram_counts(ngram_counts, seed: int = 0, hidden: bool = False) -> None:
     """ngram_counts(grams (M, n), V) -> (keys sorted ascending, counts)."""
     rng = np.random.default_rng(seed)
@@ -56,6 +58,7 @@ def check_ngram_counts(ngram_counts, seed: int = 0, hidden: bool = False) -> Non
               names=("keys", "counts"), hints=(hint, base_hint))
 
 
+@exercise("03_ngram_vs_neural_lm", points=8, reference=ng.add_k_prob)
 def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
     """(c(h,w) + k) / (c(h) + k V_out), elementwise."""
     rng = np.random.default_rng(seed)
@@ -81,6 +84,7 @@ def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
     run_check(add_k_prob, ng.add_k_prob, cases, name="add_k_prob", hints=(hint,))
 
 
+@exercise("03_ngram_vs_neural_lm", points=7, reference=ng.interpolated_prob)
 def check_interpolated_prob(interpolated_prob, seed: int = 0, hidden: bool = False) -> None:
     """sum_k lambda_k P_k: probs (K, M), lambdas (K,) -> (M,)."""
     rng = np.random.default_rng(seed)
@@ -115,6 +119,7 @@ def _toy_model(rng, V=6):
     return prob
 
 
+@exercise("03_ngram_vs_neural_lm", points=12, reference=ng.sentence_logprob)
 def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False) -> None:
     """sum over the words and </s> of log P(w_i | n-1 previous tokens, padded with <s>), in nats."""
     rng = np.random.default_rng(seed)
@@ -149,6 +154,7 @@ def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False
     run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(scalar_hint, hint))
 
 
+@exercise("03_ngram_vs_neural_lm", points=8, reference=ng.perplexity)
 def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
     """exp(-sum(logprobs) / sum(n_tokens))."""
     rng = np.random.default_rng(seed)
@@ -170,6 +176,7 @@ def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
     run_check(perplexity, ng.perplexity, cases, name="perplexity", hints=(hint,))
 
 
+@exercise("03_ngram_vs_neural_lm", points=8, reference=ng.unseen_share)
 def check_unseen_share(unseen_share, seed: int = 0, hidden: bool = False) -> None:
     """The share of test n-gram occurrences whose key is not among the training keys."""
     rng = np.random.default_rng(seed)
@@ -202,6 +209,7 @@ def _scores_cases(rng, hidden):
     return cases
 
 
+@exercise("03_ngram_vs_neural_lm", points=12, reference=losses.softmax_cross_entropy)
 def check_softmax_cross_entropy(softmax_cross_entropy, seed: int = 0, hidden: bool = False) -> None:
     """(J, dscores) with J = mean -log softmax(scores)[target] and dscores = (softmax - onehot) / N."""
     rng = np.random.default_rng(seed)
@@ -253,6 +261,7 @@ def _window_cases(rng, hidden):
     return cases
 
 
+@exercise("03_ngram_vs_neural_lm", points=15, reference=wl.window_lm_forward)
 def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = False) -> None:
     """scores (V, N) = U tanh(W [e_1; ...; e_{n-1}] + b1) + b2, and cache (contexts, e, h, params)."""
     cases = _window_cases(np.random.default_rng(seed), hidden)
@@ -290,6 +299,7 @@ def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = Fal
     run_check(scores_e_h if callable(window_lm_forward) else window_lm_forward, reference, cases, name="window_lm_forward", names=("scores", "e (cache[1])", "h (cache[2])"), hints=(hint,))
 
 
+@exercise("03_ngram_vs_neural_lm", points=20, reference=wl.window_lm_backward)
 def check_window_lm_backward(window_lm_backward, seed: int = 0, hidden: bool = False) -> None:
     """Gradients {E, W, b1, U, b2} from dscores and the cache (contexts, e, h, params) of the reference forward."""
     rng = np.random.default_rng(seed)
