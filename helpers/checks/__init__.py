@@ -19,8 +19,9 @@ from . import framework
 from .exercises import EXERCISES, Exercise, by_name, reference_modules
 from .framework import Case, CheckFailure, run_check, use_short_tracebacks
 
-for _module in pkgutil.iter_modules(__path__):  # every module of checks: each @exercise(...) declares one exercise
-    importlib.import_module(f"{__name__}.{_module.name}")
+for _info in pkgutil.iter_modules(__path__):  # every module of checks: each @exercise(...) declares one exercise
+    importlib.import_module(f"{__name__}.{_info.name}")
+del _info
 from .backprop import TRAIN_SCHEDULE  # noqa: E402
 
 framework.REFERENCE_MODULES = reference_modules()

@@ -126,6 +126,7 @@ def check_code() -> dict:
         modules = [importlib.import_module(f"{__package__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
         for module in modules:
             for fn in vars(module).values():
+                fn = getattr(fn, "__wrapped__", fn)  # a context manager's own code, not contextlib's wrapper
                 if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
                     _CHECK_CODE.update((id(c), c) for c in _codes(fn))
     return _CHECK_CODE
