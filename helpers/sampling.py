@@ -29,6 +29,8 @@ next token, one column per sequence.  A step returns a new state and leaves its 
     x_t = E[:, ids]   (D, N),   h_t, state = cell.step(x_t, state, params),   logits = U h_t + b2   (V, N)
 
 A *choice rule* picks the next tokens from the logits: ``choose(logits, rng) -> ids (N,)``.
+(``generate`` hands choose whatever the step returns, so a model that returns probabilities works
+with a choice rule that takes probabilities, e.g. a known Markov chain with ``sample_from``.)
 ``sampler(temperature, top_k, top_p)`` builds the sampling rules (one ``rng.random(N)`` per step);
 ``argmax_choice`` is greedy.
 
