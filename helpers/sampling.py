@@ -28,6 +28,8 @@ next token, one column per sequence.  A step returns a new state and leaves its 
 
     x_t = E[:, ids]   (D, N),   h_t, state = cell.step(x_t, state, params),   logits = U h_t + b2   (V, N)
 
+and ``ngram_step(model)`` the step of an n-gram model (the state: the last n-1 ids).
+
 A *choice rule* picks the next tokens from the logits: ``choose(logits, rng) -> ids (N,)``.
 (``generate`` hands choose whatever the step returns, so a model that returns probabilities works
 with a choice rule that takes probabilities, e.g. a known Markov chain with ``sample_from``.)
@@ -50,6 +52,7 @@ import numpy as np
 
 from .activations import log_softmax
 from .cells import get_cell
+from .ngram import BOS, EOS
 from .validate import as_float_array, describe, require_keys, require_positive_int, require_positive_number
 
 
@@ -67,9 +70,11 @@ def _scores(scores, fn):
     s = as_float_array(scores, "scores", fn, ndim=(1, 2))
     if s.shape[0] == 0:
         raise ValueError(f"{fn}: argument 'scores' needs at least one token (row); received shape {s.shape}")
-    if np.isnan(s).any() or np.isposinf(s).any() or (s.size and np.isneginf(s.max(axis=0)).any()):
+    problem = "NaN" if np.isnan(s).any() else "+inf" if np.isposinf(s).any() else \
+        "a column of -inf" if s.size and np.isneginf(s.max(axis=0)).any() else None
+    if problem:
         raise ValueError(f"{fn}: argument 'scores' must be finite or -inf, with a finite score in every column; "
-                         f"received {'NaN' if np.isnan(s).any() else '+inf' if np.isposinf(s).any() else 'a column of -inf'}")
+                         f"received {problem}")
     return s
 
 
@@ -252,6 +257,29 @@ def lm_step(params, cell):
     return step
 
 
+def ngram_step(model, d=0.75):
+    """The step function of an n-gram model (helpers.ngram.NGramModel), by its interpolated Kneser-Ney
+    estimate with discount d: ids (N,), state -> (logits (V, N), state), logits = log P(next | context).
+
+    The state is the context, the last n-1 ids of each sequence, (n-1, N) int64; it starts as n-1 <s>
+    (id 1): ``np.full((n - 1, N), 1)``.  <s> is never predicted (logit -inf).  Sentences never contain
+    </s> in a context, so a fed </s> (id 2) starts a new sentence: the context becomes n-1 <s> again.
+    """
+    n, V = model.n, model.V
+
+    def step(ids, state):
+        ids = np.asarray(ids)
+        context = np.vstack([state, ids[None, :]])[1:]
+        context[:, ids == EOS] = BOS
+        grams = np.column_stack([np.repeat(context.T, V, axis=0), np.tile(np.arange(V), len(ids))])
+        p = model.kneser_ney(grams, d).reshape(len(ids), V).T
+        p[BOS] = 0.0
+        with np.errstate(divide="ignore"):
+            return np.log(p), context
+
+    return step
+
+
 def select_columns(state, columns):
     """The state of the sequences ``columns`` (an index array): each array of the state indexed on its
     last (batch) axis; None stays None; tuples, lists and dicts keep their structure."""
@@ -405,14 +433,11 @@ def beam_search(step, state, start_ids, beam_width, max_len, end_id=None, length
     prompt, _ = _prompt(start_ids, fn, batch=False)
     beam_width = require_positive_int(beam_width, "beam_width", fn)
     max_len = require_positive_int(max_len, "max_len", fn)
-    if length_normalisation is None:
-        alpha = 0.0
-    elif isinstance(length_normalisation, bool) or not isinstance(length_normalisation, (int, float, np.integer, np.floating)) \
-            or not 0 <= length_normalisation < np.inf:
+    alpha = 0.0 if length_normalisation is None else length_normalisation
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
+            or not 0 <= alpha < np.inf:
         raise ValueError(f"{fn}: argument 'length_normalisation' must be None or a finite number alpha >= 0; "
                          f"received {length_normalisation!r}")
-    else:
-        alpha = float(length_normalisation)
     logits, state = _feed(step, state, prompt, fn)
     V = logits.shape[0]
     _end_id(end_id, V, fn)

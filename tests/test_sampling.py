@@ -468,6 +468,39 @@ def test_generate_with_a_float32_language_model_and_the_sampler():
     assert ids.shape == (50, 5) and ids.dtype == np.int64 and 0 <= ids.min() and ids.max() < 6
 
 
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_ngram_step_gives_the_kneser_ney_distribution_of_the_current_sentence(n):
+    from helpers.data.chars import load_char_corpus
+    from helpers.ngram import NGramModel, next_word_distribution
+
+    corpus = load_char_corpus()
+    model = NGramModel(corpus, n)
+    step = smp.ngram_step(model, d=0.6)
+    # two sequences; the first ends a sentence (</s> = 2) and starts another
+    fed = np.array([[1, 1], [9, 24], [2, 20], [20, 0], [8, 9]])
+    state = np.full((n - 1, 2), 1)
+    for t in range(len(fed)):
+        logits, state = step(fed[t], state)
+        assert logits.shape == (31, 2) and state.shape == (n - 1, 2)
+        for c in range(2):
+            history = fed[:t + 1, c].tolist()
+            sentence = history[len(history) - history[::-1].index(2):] if 2 in history else history
+            expected = next_word_distribution(model, [i for i in sentence if i != 1], d=0.6)
+            np.testing.assert_allclose(np.exp(logits[:, c]), expected, rtol=1e-13, atol=0)
+            assert logits[1, c] == -np.inf
+
+
+def test_generate_from_a_character_ngram_model_never_predicts_the_start():
+    from helpers.data.chars import load_char_corpus
+    from helpers.ngram import NGramModel
+
+    corpus = load_char_corpus()
+    ids = smp.generate(smp.ngram_step(NGramModel(corpus, 5)), np.full((4, 20), 1), np.ones((1, 20), dtype=int), 200,
+                       smp.sampler(temperature=0.8), np.random.default_rng(0))
+    assert ids.shape == (200, 20) and not (ids == 1).any()
+    assert (ids == 2).any() and (ids == 0).any()     # sentences end and words are separated
+
+
 # ---------------------------------------------------------------- greedy decoding and beam search
 
 
@@ -736,7 +769,8 @@ P3 = np.array([0.5, 0.25, 0.25])
     (lambda: smp.softmax_with_temperature(np.zeros((2, 2, 2)), 1.0), ValueError,
      r"^softmax_with_temperature: argument 'scores' must be 1-D or 2-D; received shape \(2, 2, 2\)$"),
     (lambda: smp.softmax_with_temperature(["a"], 1.0), TypeError, r"^softmax_with_temperature: argument 'scores'"),
-    (lambda: smp.top_k_filter(P3, 0), ValueError, r"^top_k_filter: argument 'k' must be a positive integer; received 0$"),
+    (lambda: smp.top_k_filter(P3, 0), ValueError,
+     r"^top_k_filter: argument 'k' must be a positive integer; received 0$"),
     (lambda: smp.top_k_filter(P3, 1.5), ValueError, r"received 1.5$"),
     (lambda: smp.top_k_filter([0.5, 0.6], 1), ValueError,
      r"^top_k_filter: argument 'probs' must sum to 1 over the tokens \(each column\); sums to 1.1"),
@@ -744,10 +778,12 @@ P3 = np.array([0.5, 0.25, 0.25])
     (lambda: smp.top_k_filter([1.5, -0.5], 1), ValueError,
      r"^top_k_filter: argument 'probs' must hold probabilities \(finite and >= 0\); received a negative value$"),
     (lambda: smp.top_k_filter(np.zeros((0, 3)), 1), ValueError, r"needs at least one token"),
-    (lambda: smp.top_p_filter(P3, 0), ValueError, r"^top_p_filter: argument 'p' must be a number in \(0, 1\]; received 0$"),
+    (lambda: smp.top_p_filter(P3, 0), ValueError,
+     r"^top_p_filter: argument 'p' must be a number in \(0, 1\]; received 0$"),
     (lambda: smp.top_p_filter(P3, 1.01), ValueError, r"received 1.01$"),
     (lambda: smp.top_p_filter([np.nan, 1.0], 0.5), ValueError, r"received a non-finite value$"),
-    (lambda: smp.sample_from(P3, 1.0), ValueError, r"^sample_from: argument 'u' must lie in \[0, 1\); received float 1.0"),
+    (lambda: smp.sample_from(P3, 1.0), ValueError,
+     r"^sample_from: argument 'u' must lie in \[0, 1\); received float 1.0"),
     (lambda: smp.sample_from(P3, -0.1), ValueError, r"must lie in \[0, 1\)"),
     (lambda: smp.sample_from(P3, np.nan), ValueError, r"must lie in \[0, 1\)"),
     (lambda: smp.sample_from(P3, [0.5]), ValueError,
