@@ -10,7 +10,8 @@ step, which lives in helpers.lstm), float64 and float32; 1,000 steps of ``genera
 ``sampler(temperature=0.8, top_k=20, top_p=0.95)``, one sequence, median of --runs runs.
 
 Baseline: held-out bits per character of character Kneser-Ney, n = 2..12, with d = 0.75 and with
-d tuned on dev (grid 0.50, 0.55, ..., 1.00), on dev and test of ``load_char_corpus()``.
+d tuned on dev (grid 0.50, 0.55, ..., 1.00), on dev and test of ``load_char_corpus()``; and the time
+to generate 1,000 characters from the 8-gram model through ``ngram_step``.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import time
 import numpy as np
 
 from helpers.cells import Cell
-from helpers.sampling import generate, lm_step, sampler
+from helpers.sampling import generate, lm_step, ngram_step, sampler
 
 
 def _sigmoid(z):
@@ -100,6 +101,10 @@ def bench_ngram():
         d = min(dev, key=dev.get)
         print(f"  {n:>2}  {dev[0.75]:>9.3f}  {bits_per_character(model, corpus, 'test', 0.75):>10.3f}  {d:>7.2f}  "
               f"{dev[d]:>6.3f}  {bits_per_character(model, corpus, 'test', d):>6.3f}")
+    model = NGramModel(corpus, 8)
+    start = time.perf_counter()
+    generate(ngram_step(model, 0.85), np.full((7, 1), 1), np.array([1]), 1000, sampler(0.8), np.random.default_rng(0))
+    print(f"generate 1,000 characters from the 8-gram model (ngram_step): {time.perf_counter() - start:.3f} s")
 
 
 def main(argv=None) -> int:
