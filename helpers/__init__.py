@@ -3,7 +3,8 @@
 One module per concept: ``activations``, ``linear`` (affine maps: why
 nonlinearity and bias), ``layers`` (the (out, cache) layer API), ``mlp``,
 ``losses``, ``optim``, ``gradcheck``, ``classifier`` (the text classifier),
-``ngram``, ``window_lm``, ``data`` (the data sets), ``plots``, ``widgets``,
+``ngram``, ``window_lm``, ``sampling`` (generating text: temperature, top-k, top-p, beam
+search), ``data`` (the data sets), ``plots``, ``widgets``,
 ``runmode`` (grading mode), ``validate`` (argument errors), ``grading``
 (``make grade``, on top of nbgrader) and ``checks`` (the checks the notebooks call).
 Conventions (see CURRICULUM.md): column vectors, batches as columns (D, N),

@@ -117,20 +117,28 @@ class Corpus:
         return " ".join(self.vocab[i] for i in ids)
 
 
-def load_corpus(min_count=2, seed=0, split=(0.8, 0.1, 0.1)):
-    """The corpus of notebooks 03-05 (see the module docstring), deterministic for a Python version."""
+def split_sentences(seed=0, split=(0.8, 0.1, 0.1), *, fn="split_sentences"):
+    """The corpus's sentences as lists of tokens (rules 1-4 of the module docstring), shuffled with
+    ``seed`` and split: (train, dev, test), three lists.  The word and the character corpus share it."""
     import pydoc_data.topics
 
-    require_positive_int(min_count, "min_count", "load_corpus")
-    split = require_split(split, "load_corpus")
+    split = require_split(split, fn)
     topics = pydoc_data.topics.topics
     unique = {" ".join(s): s for key in sorted(topics) for s in tokenize(topics[key])}  # first occurrence kept
     sentences = list(unique.values())
     order = np.random.default_rng(seed).permutation(len(sentences))
     sentences = [sentences[i] for i in order]
     cut1, cut2 = int(split[0] * len(sentences)), int((split[0] + split[1]) * len(sentences))
+    return sentences[:cut1], sentences[cut1:cut2], sentences[cut2:]
+
+
+def load_corpus(min_count=2, seed=0, split=(0.8, 0.1, 0.1)):
+    """The corpus of notebooks 03-05 (see the module docstring), deterministic for a Python version."""
+    require_positive_int(min_count, "min_count", "load_corpus")
+    train, dev, test = split_sentences(seed, split, fn="load_corpus")
+    sentences = train + dev + test
     counts = {}
-    for s in sentences[:cut1]:
+    for s in train:
         for w in s:
             counts[w] = counts.get(w, 0) + 1
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
@@ -142,5 +150,4 @@ def load_corpus(min_count=2, seed=0, split=(0.8, 0.1, 0.1)):
 
     digest = hashlib.sha256("\n".join(" ".join(s) for s in sentences).encode()).hexdigest()
     version = ".".join(map(str, sys.version_info[:3]))
-    return Corpus(ids(sentences[:cut1]), ids(sentences[cut1:cut2]), ids(sentences[cut2:]), vocab, word_to_id,
-                  digest, f"pydoc_data.topics of Python {version}")
+    return Corpus(ids(train), ids(dev), ids(test), vocab, word_to_id, digest, f"pydoc_data.topics of Python {version}")
