@@ -46,6 +46,15 @@ def as_float_array(value, name: str, fn: str, ndim: int | tuple[int, ...] | None
     return arr
 
 
+def as_mask(value, name: str, fn: str) -> np.ndarray:
+    """A 2-D mask (1 for a real position, 0 for padding) as a float64 array; booleans, integers and floats
+    are accepted.  TypeError for anything else, ValueError unless it is 2-D."""
+    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)
+    return as_float_array(arr, name, fn, ndim=2)
+
+
 def require_shape(arr: np.ndarray, shape: tuple, name: str, fn: str) -> None:
     """Raise ValueError unless ``arr.shape`` matches ``shape`` (``None`` matches any size)."""
     ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))

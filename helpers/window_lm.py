@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import softmax
+from .layers import affine_backward, affine_forward, dense_forward
 from .losses import softmax_cross_entropy
 from .ngram import ngram_windows
 from .validate import require_keys, require_positive_int, require_positive_number, require_shape
@@ -48,21 +49,21 @@ def window_lm_forward(params, contexts):
         raise ValueError(f"window_lm_forward: argument 'contexts' must have {params['W'].shape[1] // E.shape[0]} rows "
                          f"(the window of W); received shape {contexts.shape}")
     e = E[:, contexts].transpose(1, 0, 2).reshape(-1, contexts.shape[1])   # [e_1; ...; e_{n-1}]
-    h = np.tanh(params["W"] @ e + params["b1"])
-    return params["U"] @ h + params["b2"], (contexts, e, h, params)
+    h, _ = dense_forward(e, params["W"], params["b1"], "tanh")             # h = tanh(W e + b1)
+    scores, _ = affine_forward(h, params["U"], params["b2"])                # U h + b2
+    return scores, (contexts, e, h, params)
 
 
 def window_lm_backward(dscores, cache):
     """Gradients {E, W, b1, U, b2} from dscores = dJ/dscores (V, N) and the cache of window_lm_forward."""
     contexts, e, h, params = cache
     require_shape(np.asarray(dscores), (params["U"].shape[0], contexts.shape[1]), "dscores", "window_lm_backward")
-    dh = params["U"].T @ dscores
-    dz = dh * (1.0 - h ** 2)
-    de = (params["W"].T @ dz).reshape(contexts.shape[0], -1, contexts.shape[1])   # (n-1, D, N)
+    dh, dU, db2 = affine_backward(dscores, (h, params["U"]))
+    de, dW, db1 = affine_backward(dh * (1.0 - h ** 2), (e, params["W"]))   # through tanh: h' = 1 - h^2
+    de = de.reshape(contexts.shape[0], -1, contexts.shape[1])               # (n-1, D, N)
     dE = np.zeros_like(params["E"])
     np.add.at(dE.T, contexts, de.transpose(0, 2, 1))        # word contexts[k, n] receives de[k, :, n]
-    return {"E": dE, "W": dz @ e.T, "b1": dz.sum(axis=1, keepdims=True),
-            "U": dscores @ h.T, "b2": dscores.sum(axis=1, keepdims=True)}
+    return {"E": dE, "W": dW, "b1": db1, "U": dU, "b2": db2}
 
 
 def windows(corpus, split, window=4):

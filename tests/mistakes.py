@@ -28,7 +28,7 @@ MISTAKES = {
             "    x, pool_cache = average_pool_forward(params['E'], ids, mask)\n"
             "    z, affine_cache = affine_forward(x, params['W'], params['b'])\n"
             "    h = np.tanh(z)\n"
-            "    return sigmoid(params['u'].T @ h), (pool_cache, affine_cache, z, h, params['u'])\n",
+            "    return sigmoid(params['u'].T @ h), (pool_cache, affine_cache, z, h, params['u'], 'tanh')\n",
             True,
         ),
         "bce_slide_sign": (

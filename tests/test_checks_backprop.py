@@ -181,19 +181,19 @@ def classifier_forward_probability(params, ids, mask):
 
 
 def classifier_backward_no_fprime(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward(u @ ds, affine_cache)
     return {"E": clf.average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 
 def classifier_backward_no_u(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward(ds * (1 - h ** 2), affine_cache)
     return {"E": clf.average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 
 def classifier_backward_dE_assigned(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward((u @ ds) * (1 - h ** 2), affine_cache)
     ids, mask, V = pool_cache
     dE = np.zeros((dx.shape[0], V))
@@ -353,13 +353,28 @@ def test_a_forward_that_returns_no_cache_is_told_so_directly(name, what):
 
 def test_a_classifier_forward_with_another_cache_format_is_told_so_directly():
     def forward_with_four_part_cache(params, ids, mask):
-        s, (pool_cache, affine_cache, z, h, u) = clf.classifier_forward(params, ids, mask)
+        s, (pool_cache, affine_cache, z, h, u, activation) = clf.classifier_forward(params, ids, mask)
         return s, (pool_cache, affine_cache, h, u)
 
     with pytest.raises(CheckFailure) as info:
         checks.check_classifier_forward(forward_with_four_part_cache)
-    assert str(info.value) == ("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u); "
+    assert str(info.value) == ("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u, \"tanh\"); "
                                "received tuple of length 4")
+
+
+def test_a_classifier_forward_whose_cache_lacks_the_activation_is_told_so():
+    def forward_with_five_part_cache(params, ids, mask):  # the cache format before the activation joined it
+        s, cache = clf.classifier_forward(params, ids, mask)
+        return s, cache[:5]
+
+    def forward_naming_another_activation(params, ids, mask):
+        s, cache = clf.classifier_forward(params, ids, mask)
+        return s, (*cache[:5], "relu")
+
+    with pytest.raises(CheckFailure, match=r"received tuple of length 5"):
+        checks.check_classifier_forward(forward_with_five_part_cache)
+    with pytest.raises(CheckFailure, match=r"cache\[5\] must be the name of the activation, \"tanh\""):
+        checks.check_classifier_forward(forward_naming_another_activation)
 
 
 # ---------------------------------------------------------------- the finite-difference stage
@@ -420,7 +435,7 @@ def average_pool_backward(dx, cache):      # wrong: assigns
     return dE
 
 def classifier_backward(ds, cache):        # right, built on the (wrong) average_pool_backward
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = affine_backward((u @ ds) * (1 - h ** 2), affine_cache)
     return {"E": average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 """

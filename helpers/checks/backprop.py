@@ -132,8 +132,12 @@ def _classifier_cases(rng, hidden):
     return cases
 
 
+#: the cache of classifier_forward, as the exercise specifies it
+CACHE = '(pool_cache, affine_cache, z, h, u, "tanh")'
+
+
 def _reference_cache_parts(params, ids, mask):
-    _, (_, (x, _), z, h, _) = clf.classifier_forward(params, ids, mask)
+    _, (_, (x, _), z, h, _, _) = clf.classifier_forward(params, ids, mask)
     return x, z, h
 
 
@@ -350,7 +354,8 @@ def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> Non
 
 @exercise("02_backprop", points=8, reference=clf.classifier_forward)
 def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = False) -> None:
-    """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), (pool_cache, affine_cache, z, h, u)).
+    """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), cache), with
+    cache = (pool_cache, affine_cache, z, h, u, "tanh").
 
     While it runs, average_pool_forward and affine_forward are the reference ones.
     """
@@ -368,18 +373,18 @@ def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = F
         __tracebackhide__ = True
         out = classifier_forward(*args)
         cache = out[1] if isinstance(out, (tuple, list)) and len(out) == 2 else None
-        if not isinstance(cache, (tuple, list)) or len(cache) != 5:
-            raise CheckFailure("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u); received "
-                               f"{type(cache).__name__}"
+        if not isinstance(cache, (tuple, list)) or len(cache) != 6:
+            raise CheckFailure(f"classifier_forward's cache must be {CACHE}; received {type(cache).__name__}"
                                + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""))
-        pool_cache, affine_cache, z, h, u = cache
+        pool_cache, affine_cache, z, h, u, activation = cache
         if not isinstance(affine_cache, (tuple, list)) or len(affine_cache) != 2:
-            raise CheckFailure("cache[1] must be the cache (x, W) of affine_forward: the order of the cache is "
-                               "(pool_cache, affine_cache, z, h, u)")
+            raise CheckFailure(f"cache[1] must be the cache (x, W) of affine_forward: the order of the cache is {CACHE}")
         for position, value, what in ((2, z, "z"), (3, h, "h"), (4, u, "u")):
             if not isinstance(value, np.ndarray):
-                raise CheckFailure(f"cache[{position}] must be the array {what}: the order of the cache is "
-                                   "(pool_cache, affine_cache, z, h, u)")
+                raise CheckFailure(f"cache[{position}] must be the array {what}: the order of the cache is {CACHE}")
+        if activation != "tanh":
+            raise CheckFailure(f"cache[5] must be the name of the activation, \"tanh\", so that classifier_backward "
+                               f"finds everything it needs in the cache; received {activation!r}")
         return affine_cache[0], z, h
 
     with using_reference(classifier_forward, average_pool_forward=clf.average_pool_forward,
@@ -431,7 +436,7 @@ def check_average_pool_backward(average_pool_backward, seed: int = 0, hidden: bo
 
 @exercise("02_backprop", points=12, reference=clf.classifier_backward)
 def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool = False) -> None:
-    """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u) of classifier_forward.
+    """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u, "tanh") of classifier_forward.
 
     The cache comes from the reference classifier_forward; while the check runs,
     affine_backward and average_pool_backward are the reference ones.
@@ -445,7 +450,7 @@ def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool =
         cases.append(Case(c.label, (ds, clf.classifier_forward(params, ids, mask)[1])))
 
     def hint(case, expected, got):
-        ds, (pool_cache, (x, W), z, h, u) = case.args
+        ds, (pool_cache, (x, W), z, h, u, _) = case.args
         g = dict(zip(clf.KEYS, got))
         e = dict(zip(clf.KEYS, expected))
         chain = "dJ/dW = dJ/dy_hat * dy_hat/ds * ds/dh * dh/dz * dz/dW: "
