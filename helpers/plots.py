@@ -12,13 +12,15 @@ from .validate import as_float_array, require_shape
 COLORS = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green", "identity": "tab:gray"}
 
 
-def plot_activations(names=("sigmoid", "tanh", "relu"), zmax=6.0, flat=0.05):
+def plot_activations(names=("sigmoid", "tanh", "relu"), zmax=6.0, flat=0.05, functions=None):
     """Each activation f(z) beside its derivative f'(z).
 
     Where |f'(z)| < ``flat`` the unit is saturated: a gradient passing
     through it is multiplied by almost 0.  Those regions are shaded red.
+    functions: {name: (f, f')} drawn instead of the course's own (e.g. the student's functions).
     """
-    pairs = [get_activation(name) for name in names]
+    functions = functions or {}
+    pairs = [get_activation(functions.get(name, name)) for name in names]
     z = np.linspace(-zmax, zmax, 601)
     fig, axes = plt.subplots(len(names), 2, figsize=(9, 2.3 * len(names)), sharex=True, squeeze=False)
     for row, name, (f, f_grad) in zip(axes, names, pairs):
@@ -126,18 +128,20 @@ def plot_scale_shift(activation="sigmoid", ws=(0.5, 1, 2, 5), bs=(-4, -2, 0, 2, 
 
 
 def plot_training(history, title=None):
-    """Loss and accuracy per epoch.  history: dict with lists "loss", "train_acc", "dev_acc" (and
-    optionally "dev_loss")."""
+    """Loss and accuracy per epoch.  history: dict with the list "loss" and, drawn when present, "dev_loss",
+    "train_acc" and "dev_acc" (a history from your own train_classifier may hold only "loss")."""
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    accuracies = [(k, label) for k, label in (("train_acc", "train"), ("dev_acc", "dev")) if k in history]
+    fig, axes = plt.subplots(1, 2 if accuracies else 1, figsize=(10 if accuracies else 5.5, 3.5), squeeze=False)
+    left = axes[0, 0]
     left.plot(epochs, history["loss"], "o-", label="train (mean over the epoch)")
     if "dev_loss" in history:
         left.plot(epochs, history["dev_loss"], "s-", label="dev (after the epoch)")
     left.set_ylabel("binary cross-entropy")
-    right.plot(epochs, history["train_acc"], "o-", label="train")
-    right.plot(epochs, history["dev_acc"], "s-", label="dev")
-    right.set_ylabel("accuracy")
-    for ax in (left, right):
+    for (key, label), marker in zip(accuracies, "os"):
+        axes[0, 1].plot(epochs, history[key], f"{marker}-", label=label)
+        axes[0, 1].set_ylabel("accuracy")
+    for ax in axes[0]:
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -72,19 +72,27 @@ def windows(corpus, split, window=4):
     return grams[:, :window].T.copy(), grams[:, window].copy()
 
 
-def evaluate(params, contexts, targets, batch_size=2048):
-    """Mean negative log-likelihood per token (nats) of the targets; perplexity is its exp."""
+def evaluate(params, contexts, targets, batch_size=2048, forward=window_lm_forward, loss=softmax_cross_entropy):
+    """Mean negative log-likelihood per token (nats) of the targets; perplexity is its exp.
+    forward, loss: the functions used (the reference ones, or your own)."""
     total = 0.0
     for start in range(0, len(targets), batch_size):
-        scores, _ = window_lm_forward(params, contexts[:, start:start + batch_size])
-        total += softmax_cross_entropy(scores, targets[start:start + batch_size])[0] * len(targets[start:start + batch_size])
+        scores, _ = forward(params, contexts[:, start:start + batch_size])
+        total += loss(scores, targets[start:start + batch_size])[0] * len(targets[start:start + batch_size])
     return total / len(targets)
 
 
-def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.5, seed=0):
+def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.5, seed=0,
+                    forward=window_lm_forward, backward=window_lm_backward, loss=softmax_cross_entropy,
+                    progress=True):
     """Minibatch SGD on the training split.  Returns (params, history) with, per epoch,
-    "train_nll" (mean over the epoch's batches) and "dev_ppl"."""
+    "train_nll" (mean over the epoch's batches) and "dev_ppl".
+
+    forward, backward, loss: the functions trained with (the reference ones, or your own with the same
+    signatures); progress: show a progress bar over the epochs.
+    """
     from .optim import sgd_step
+    from .progress import progress_bar
     epochs = require_positive_int(epochs, "epochs", "train_window_lm")
     batch_size = require_positive_int(batch_size, "batch_size", "train_window_lm")
     require_positive_number(lr, "lr", "train_window_lm")
@@ -93,15 +101,17 @@ def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.
     dev = windows(corpus, "dev", window)
     rng = np.random.default_rng(seed)
     history = {"train_nll": [], "dev_ppl": []}
-    for _ in range(epochs):
+    bar = progress_bar(range(epochs), desc="window LM epochs", enabled=progress)
+    for _ in bar:
         losses = []
         for batch in np.array_split(rng.permutation(len(targets)), max(1, len(targets) // batch_size)):
-            scores, cache = window_lm_forward(params, contexts[:, batch])
-            J, dscores = softmax_cross_entropy(scores, targets[batch])
-            params = sgd_step(params, window_lm_backward(dscores, cache), lr)
+            scores, cache = forward(params, contexts[:, batch])
+            J, dscores = loss(scores, targets[batch])
+            params = sgd_step(params, backward(dscores, cache), lr)
             losses.append(J)
         history["train_nll"].append(float(np.mean(losses)))
-        history["dev_ppl"].append(float(np.exp(evaluate(params, *dev))))
+        history["dev_ppl"].append(float(np.exp(evaluate(params, *dev, forward=forward, loss=loss))))
+        bar.set_postfix_str(f"dev perplexity {history['dev_ppl'][-1]:.1f}")
     return params, history
 
 

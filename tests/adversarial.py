@@ -142,9 +142,9 @@ CORPUS = {
     "honest_lazy_numpy_module": (lambda s, b, p: after(s, None, "print(np.char.upper(['a']))"), "graded", FULL,
                                  r"^$"),
     "lone_surrogate_printed": (lambda s, b, p: after(s, None, "print('\\ud800')"), "graded", FULL, r"^$"),
-    "prints_hidden_inputs": (relu_as("def relu(z):\n    print('INPUT', z)\n"
-                                                               "    return np.maximum(z, 0.0)\n"),
-                             "graded", FULL, r"^$"),
+    "prints_hidden_inputs": (  # (the experiments train with this relu, once it passes: their output is cut)
+        relu_as("def relu(z):\n    print('INPUT', z)\n    return np.maximum(z, 0.0)\n"),
+        "graded", FULL, r"^(the output of cell \d+ was cut at the size limit(; |$))*$"),
     "code_compiled_as_a_library": (
         wrong_relu_and("import os, helpers.checks\n_src = 'def swap(f, g):\\n    f.__code__ = g.__code__\\n'\n"
                        "_ns = {}\nexec(compile(_src, os.path.join(os.path.dirname(helpers.checks.__file__), "
@@ -212,7 +212,7 @@ CORPUS = {
         "graded", FULL, r"cell \d+: the cell ignored its \d+ s time limit and was stopped"),
     "stopped_inside_the_watch": (  # the limit strikes while the check's delegation watch runs: no accusation
         relu_as("def _step(x):\n    return x\n\ndef relu(z):\n    while True:\n        _step(z)\n"),
-        "graded", FULL - POINTS["relu"], r"^cell \d+ was stopped at the time limit; cell \d+ was stopped at the time limit$"),
+        "graded", FULL - POINTS["relu"], r"^cell \d+ was stopped at the time limit$"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", FULL,
                           r"test cell 'test_relu' was missing and was put back"),
     "edited_test_cell": (lambda s, b, p: answer(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),

@@ -165,7 +165,7 @@ def test_evaluate_is_the_mean_negative_log_likelihood(batch_size):
 
 @pytest.fixture(scope="module")
 def trained(corpus):
-    return wl.train_window_lm(corpus, window=3, D=8, H=16, epochs=2, batch_size=64, lr=1.0, seed=0)
+    return wl.train_window_lm(corpus, window=3, D=8, H=16, epochs=2, batch_size=64, lr=1.0, seed=0, progress=False)
 
 
 def test_training_lowers_the_dev_perplexity(corpus, trained):

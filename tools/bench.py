@@ -1,4 +1,4 @@
-"""Benchmark the solution notebooks against the budgets of CURRICULUM.md.
+"""Benchmark the solution notebooks against the budgets of docs/conventions.md.
 
 For each notebook in solutions/, run it top to bottom with nbclient several
 times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
@@ -71,7 +71,7 @@ def bench_components(runs: int) -> None:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        window_lm.train_window_lm(corpus, epochs=1)
+        window_lm.train_window_lm(corpus, epochs=1, progress=False)
         times.append(time.perf_counter() - start)
     print(f"window neural LM, one epoch over {corpus.n_tokens('train'):,} tokens (V = {corpus.V}, D = 32, H = 64): "
           f"{statistics.median(times):.2f} s")
