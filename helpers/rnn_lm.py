@@ -21,6 +21,7 @@ models can be interpolated token by token (Mikolov et al. 2010 mix an RNN-LM wit
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -45,17 +46,29 @@ def _cell(cell, fn) -> Cell:
         raise ValueError(f"{fn}: {err}") from None
 
 
-def init_lm(V, D, H, cell="rnn", seed=0, dtype=np.float64):
-    """Random LM parameters: E (D, V) ~ N(0, 1), the cell's (cell.init(D, H, rng, dtype)), U (V, H) ~ N(0, 1/H)
-    scaled by 0.1 (so the first predictions are nearly uniform), b2 (V, 1) = 0.  All of ``dtype``."""
+def init_lm(V, D, H, cell="rnn", seed=0, dtype=np.float64, counts=None):
+    """Random LM parameters {E, the cell's, U, b2}, all of ``dtype``.
+
+    E (D, V) ~ N(0, 0.1^2) as in the window LM;  the cell's from cell.init(D, H, rng, dtype);
+    U (V, H) ~ N(0, 0.01 / H), so the first scores are small;  b2 (V, 1) = 0, or, given counts (V,)
+    of the words in the training text, their add-one smoothed log relative frequencies: the untrained
+    model then predicts the unigram distribution, which saves the first epoch the work of learning it.
+    """
     fn = "init_lm"
     V, D, H = (require_positive_int(v, n, fn) for v, n in ((V, "V"), (D, "D"), (H, "H")))
     cell, dtype = _cell(cell, fn), float_dtype(dtype, fn)
     rng = np.random.default_rng(seed)
-    E = rng.normal(size=(D, V)).astype(dtype)
+    E = rng.normal(scale=0.1, size=(D, V)).astype(dtype)
     cell_params = cell.init(D, H, rng, dtype)
     U = rng.normal(scale=0.1 * H ** -0.5, size=(V, H)).astype(dtype)
-    return {"E": E, **cell_params, "U": U, "b2": np.zeros((V, 1), dtype)}
+    b2 = np.zeros((V, 1), dtype)
+    if counts is not None:
+        counts = np.asarray(counts)
+        if counts.shape != (V,) or not np.issubdtype(counts.dtype, np.number) or counts.min() < 0:
+            raise ValueError(f"{fn}: argument 'counts' must be {V} non-negative word counts, shape ({V},); "
+                             f"received {describe(counts)}")
+        b2[:, 0] = np.log((counts + 1.0) / (counts.sum() + V))
+    return {"E": E, **cell_params, "U": U, "b2": b2}
 
 
 def _split_params(params, cell, fn):
@@ -145,11 +158,14 @@ def rnn_lm_loss(params, ids, h0):
 # ---------------------------------------------------------------------------- streams and windows
 
 
-def lm_stream(corpus, split):
+def lm_stream(corpus, split, order=None):
     """The ids of a split as one stream ``</s> s_1 </s> s_2 </s> ...`` (L,) int64, L = n_tokens(split) + 1.
 
-    Positions 1..L-1 are the predicted tokens, in the order of NGramModel.grams(corpus, split)."""
+    Positions 1..L-1 are the predicted tokens, in the order of NGramModel.grams(corpus, split).
+    order: optionally, a permutation of the sentence indices to read them in (training shuffles)."""
     sentences = getattr(corpus, split)
+    if order is not None:
+        sentences = [sentences[i] for i in order]
     return np.concatenate([[EOS]] + [np.append(s, EOS) for s in sentences]).astype(np.int64)
 
 
@@ -259,64 +275,59 @@ def _clipper(clip, fn):
                      f"received {clip!r}")
 
 
-def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=16, epochs=5, lr=1.0, clip=("norm", 5.0), lr_decay=0.5,
-             seed=0, dtype=np.float32, max_steps=None, progress=True):
+def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=("norm", 5.0), lr_decay=0.5,
+             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True, threads=1):
     """Train an LM on corpus.train by SGD with truncated BPTT; returns (params, history).
 
-    The training stream (lm_stream) is cut into windows by tbptt_batches(stream, N, T) and read in
-    order each epoch, the state carried from window to window (zero at the start of an epoch) and
-    never differentiated through.  Each step: lm_loss, the global gradient norm, clipping
-    (None, ("norm", max_norm): clip_by_global_norm, or ("value", v): clip_by_value), sgd_step.
-    Learning-rate schedule: after an epoch whose dev perplexity is not lower than the best so far,
-    lr is multiplied by lr_decay; the parameters returned are those of the best dev perplexity.
+    Each epoch, the training sentences in a new random order (shuffle=True; else the corpus order)
+    make one stream (lm_stream), cut by tbptt_batches(stream, N, T) into windows that are read in
+    order, the state carried from window to window (zero at the start of an epoch) but never
+    differentiated through.  A step: lm_loss, the global gradient norm, clipping (None,
+    ("norm", max_norm): clip_by_global_norm, or ("value", v): clip_by_value), sgd_step with rate lr.
+    Learning-rate schedule (Mikolov's RNNLM toolkit): from the first epoch that lowers the best dev
+    perplexity by less than the share min_gain, lr is multiplied by lr_decay after every epoch.
+    The parameters returned are those of the epoch with the lowest dev perplexity.  b2 starts at
+    the log unigram frequencies of the training text (init_lm's counts).
     A step whose loss or gradient norm is not finite stops training (history["diverged"]).
-    max_steps: stop after that many steps (for short experiments).  progress: a tqdm bar.
+    max_steps: stop after that many steps (short experiments).  progress: a tqdm progress bar.
+    threads: BLAS threads while training (threadpoolctl), 1 by default: the matrices are small, and
+    on a busy 2-core machine two threads were measured 5 times slower; None keeps the default.
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
-    dev evaluation excluded); "best_epoch" (index), "diverged" (the step index, or None).
+    dev evaluation excluded); "best_epoch" (index, None if no epoch ended), "diverged" (step or None).
     """
     fn = "train_lm"
     cell = _cell(cell, fn)
-    epochs = require_positive_int(epochs, "epochs", fn)
-    lr = require_positive_number(lr, "lr", fn)
-    lr_decay = require_positive_number(lr_decay, "lr_decay", fn)
+    epochs, T, N = (require_positive_int(v, n, fn) for v, n in ((epochs, "epochs"), (T, "T"), (N, "N")))
+    lr, lr_decay = require_positive_number(lr, "lr", fn), require_positive_number(lr_decay, "lr_decay", fn)
+    if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 1:
+        raise ValueError(f"{fn}: argument 'min_gain' must be a number in [0, 1); received {min_gain!r}")
     clipper = _clipper(clip, fn)
     max_steps = math.inf if max_steps is None else require_positive_int(max_steps, "max_steps", fn)
-    dtype = float_dtype(dtype, fn)
-    params = init_lm(corpus.V, D, H, cell, seed, dtype)
-    batches = tbptt_batches(lm_stream(corpus, "train"), N, T)
+    stream = lm_stream(corpus, "train")
+    params = init_lm(corpus.V, D, H, cell, seed, dtype, counts=np.bincount(stream[1:], minlength=corpus.V))
+    rng = np.random.default_rng(seed)
     history = {"loss": [], "grad_norm": [], "train_nll": [], "dev_ppl": [], "lr": [], "seconds": [],
                "best_epoch": None, "diverged": None}
-    best_ppl, best = math.inf, params
-    bar = _progress_bar(progress, min(epochs * len(batches), max_steps), cell.name)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # divergence is detected, not warned
+    best, decaying = params, False
+    bar = _progress_bar(progress, min(epochs * len(tbptt_batches(stream, N, T)), max_steps), cell.name)
+    # a diverging run is detected (history["diverged"]), not warned about
+    with _blas_threads(threads, fn), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
-            state, start, losses = cell.zero_state(H, N, dtype), time.perf_counter(), []
-            for ids in batches:
-                J, grads, state = lm_loss(params, ids, state, cell)
-                norm = global_norm(grads)
-                history["loss"].append(J)
-                history["grad_norm"].append(norm)
-                if not (math.isfinite(J) and math.isfinite(norm)):
-                    history["diverged"] = len(history["loss"]) - 1
-                    break
-                params = sgd_step(params, clipper(grads), lr)
-                losses.append(J)
-                if bar is not None:
-                    bar.update()
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{J:.3f}", refresh=False)
-                if len(history["loss"]) >= max_steps:
-                    break
-            history["seconds"].append(time.perf_counter() - start)
+            order = rng.permutation(len(corpus.train)) if shuffle else None
+            windows = tbptt_batches(lm_stream(corpus, "train", order), N, T)
+            params = _epoch(params, windows, cell, lambda p, g: sgd_step(p, clipper(g), lr), history, bar,
+                            max_steps)
             history["lr"].append(lr)
-            history["train_nll"].append(float(np.mean(losses)) if losses else math.nan)
             if history["diverged"] is not None:
                 break
             history["dev_ppl"].append(math.exp(evaluate_lm(params, corpus, "dev", cell)))
+            best_ppl = min(history["dev_ppl"][:-1], default=math.inf)
+            decaying |= history["dev_ppl"][-1] > (1 - min_gain) * best_ppl
             if history["dev_ppl"][-1] < best_ppl:
-                best_ppl, best, history["best_epoch"] = history["dev_ppl"][-1], params, epoch
-            else:
+                best, history["best_epoch"] = params, epoch
+            if decaying:
                 lr *= lr_decay
             if bar is not None:
                 bar.set_postfix(epoch=epoch + 1, dev_ppl=f"{history['dev_ppl'][-1]:.1f}")
@@ -325,6 +336,37 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=16, epochs=5, lr=1.0, clip=
     if bar is not None:
         bar.close()
     return (params if history["best_epoch"] is None else best), history
+
+
+def _epoch(params, windows, cell, update, history, bar, max_steps):
+    """One pass over the windows (K, T + 1, N), carrying the state; appends to history, returns params."""
+    H, N = params["U"].shape[1], windows.shape[2]
+    state, start, losses = cell.zero_state(H, N, params["U"].dtype), time.perf_counter(), []
+    for ids in windows:
+        J, grads, state = lm_loss(params, ids, state, cell)
+        norm = global_norm(grads)
+        history["loss"].append(J)
+        history["grad_norm"].append(norm)
+        if not (math.isfinite(J) and math.isfinite(norm)):
+            history["diverged"] = len(history["loss"]) - 1
+            break
+        params = update(params, grads)
+        losses.append(J)
+        if bar is not None:
+            bar.update()
+            bar.set_postfix(loss=f"{J:.3f}", refresh=False)
+        if len(history["loss"]) >= max_steps:
+            break
+    history["seconds"].append(time.perf_counter() - start)
+    history["train_nll"].append(float(np.mean(losses)) if losses else math.nan)
+    return params
+
+
+def _blas_threads(threads, fn):
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(require_positive_int(threads, "threads", fn))
 
 
 def _progress_bar(progress, total, name):
