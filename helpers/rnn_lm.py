@@ -322,7 +322,7 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
             history["lr"].append(lr)
             if history["diverged"] is not None:
                 break
-            history["dev_ppl"].append(math.exp(evaluate_lm(params, corpus, "dev", cell)))
+            history["dev_ppl"].append(float(np.exp(evaluate_lm(params, corpus, "dev", cell))))   # inf past e^709
             best_ppl = min(history["dev_ppl"][:-1], default=math.inf)
             decaying |= history["dev_ppl"][-1] > (1 - min_gain) * best_ppl
             if history["dev_ppl"][-1] < best_ppl:
