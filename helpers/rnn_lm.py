@@ -32,8 +32,7 @@ from .cells import Cell, get_cell
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
 from .losses import softmax_cross_entropy
 from .optim import sgd_step
-from .rnn import float_dtype
-from .validate import describe, require_keys, require_positive_int, require_positive_number, require_shape
+from .validate import as_generator, describe, float_dtype, require_keys, require_positive_int, require_positive_number, require_shape
 
 LM_KEYS = ("E", "U", "b2")
 EOS = 2
@@ -56,8 +55,7 @@ def init_lm(V, D, H, cell="rnn", seed=0, dtype=np.float64, counts=None):
     """
     fn = "init_lm"
     V, D, H = (require_positive_int(v, n, fn) for v, n in ((V, "V"), (D, "D"), (H, "H")))
-    cell, dtype = _cell(cell, fn), float_dtype(dtype, fn)
-    rng = np.random.default_rng(seed)
+    cell, dtype, rng = _cell(cell, fn), float_dtype(dtype, fn), as_generator(seed, fn, "seed")
     E = rng.normal(scale=0.1, size=(D, V)).astype(dtype)
     cell_params = cell.init(D, H, rng, dtype)
     U = rng.normal(scale=0.1 * H ** -0.5, size=(V, H)).astype(dtype)
@@ -88,7 +86,8 @@ def _ids(ids, V, fn, name="ids", ndim=2, min_len=2):
     ids = np.asarray(ids)
     if ids.ndim != ndim or not np.issubdtype(ids.dtype, np.integer) or ids.shape[0] < min_len \
             or (ndim == 2 and ids.shape[1] < 1):
-        wanted = "(T + 1, N) with T >= 1 and N >= 1" if ndim == 2 else f"(L,) with L >= {min_len}"
+        wanted = f"(L,) with L >= {min_len}" if ndim == 1 else \
+            "(T + 1, N) with T >= 1 and N >= 1" if min_len == 2 else "(T, N) with T >= 1 and N >= 1"
         raise ValueError(f"{fn}: argument '{name}' must be an integer array of shape {wanted}; "
                          f"received {describe(ids)}")
     if ids.min() < 0 or ids.max() >= V:
@@ -117,24 +116,54 @@ def scatter_columns(columns, ids, V):
     return dE
 
 
-def _lm_loss(params, ids, state0, cell, fn):
-    cell = _cell(cell, fn)
-    E, U, b2, cell_params = _split_params(params, cell, fn)
+def _sequence_loss(weights, cell, inputs, targets, state0, start=0):
+    """The model reads inputs (T, N) and predicts targets[start:] (T - start, N); (J, grads, state_last).
+    weights: (E, U, b2, the cell's parameters) from _split_params."""
+    E, U, b2, cell_params = weights
     D, V = E.shape
-    ids = _ids(ids, V, fn)
-    inputs, targets = ids[:-1], ids[1:]                         # the last id is only a target
     T, N = inputs.shape
     hidden, cache = _embed_and_run(E, cell, cell_params, inputs, state0)
     H = hidden.shape[0]
-    scores = U @ hidden                                         # the output layer of all T N steps: one product
+    used = hidden[:, start * N:]                                # h_t of the predicting steps (all, for the LM)
+    scores = U @ used                                           # the output layer of all those steps: one product
     scores += b2
-    J, dscores = softmax_cross_entropy(scores, targets.ravel())
-    dhs = (U.T @ dscores).reshape(H, T, N).transpose(1, 0, 2)   # dJ/dh_t from the output layer, (T, H, N)
-    dxs, _, grads = cell.backward(dhs, cache)
+    J, dscores = softmax_cross_entropy(scores, targets[start:].ravel())
+    dhidden = U.T @ dscores
+    if start:                                                   # steps before start get no gradient from above
+        dhidden = np.concatenate([np.zeros((H, start * N), dhidden.dtype), dhidden], axis=1)
+    dxs, _, grads = cell.backward(dhidden.reshape(H, T, N).transpose(1, 0, 2), cache)   # dJ/dh_t: (T, H, N)
     dX = dxs.transpose(1, 0, 2).reshape(D, T * N)
     grads = {"E": scatter_columns(dX, inputs.ravel(), V), **grads,
-             "U": dscores @ hidden.T, "b2": dscores.sum(axis=1, keepdims=True)}
+             "U": dscores @ used.T, "b2": dscores.sum(axis=1, keepdims=True)}
     return J, grads, cell.final_state(cache)
+
+
+def _lm_loss(params, ids, state0, cell, fn):
+    cell = _cell(cell, fn)
+    weights = _split_params(params, cell, fn)
+    ids = _ids(ids, weights[0].shape[1], fn)
+    return _sequence_loss(weights, cell, ids[:-1], ids[1:], state0)   # the last id is only a target
+
+
+def sequence_loss(params, inputs, targets, state0, cell="rnn", start=0):
+    """The same model predicting given targets instead of the next word: (J, grads, state_last).
+
+    inputs, targets: (T, N) int ids;  at step t the model reads inputs[t] and, for t >= start,
+    predicts targets[t] (in [0, V));  targets[:start] are not used (e.g. -1: no answer yet).
+    J is the mean cross-entropy over the (T - start) N predictions.  lm_loss(params, ids, state0)
+    is sequence_loss(params, ids[:-1], ids[1:], state0).  Used by the delayed-copy task
+    (helpers.copy_task), whose first k steps have nothing to predict.
+    """
+    fn = "sequence_loss"
+    cell = _cell(cell, fn)
+    weights = _split_params(params, cell, fn)
+    inputs = _ids(inputs, weights[0].shape[1], fn, "inputs", min_len=1)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(inputs):
+        raise ValueError(f"{fn}: argument 'start' must be an integer in [0, {len(inputs)}); received {start!r}")
+    targets = np.asarray(targets)
+    require_shape(targets, inputs.shape, "targets", fn)
+    _ids(targets[start:], weights[0].shape[1], fn, "targets[start:]", min_len=1)
+    return _sequence_loss(weights, cell, inputs, targets, state0, int(start))
 
 
 def lm_loss(params, ids, state0, cell="rnn"):
@@ -153,6 +182,19 @@ def lm_loss(params, ids, state0, cell="rnn"):
 def rnn_lm_loss(params, ids, h0):
     """lm_loss for the tanh RNN: (J, grads {E, Wx, Wh, b, U, b2}, h_last), h0 and h_last (H, N)."""
     return _lm_loss(params, ids, h0, "rnn", "rnn_lm_loss")
+
+
+def sequence_scores(params, inputs, state0, cell="rnn"):
+    """Forward only: the scores U h_t + b2 of every step.  inputs (T, N) ids -> (scores (T, V, N), state_last).
+
+    y_hat_t = softmax(scores[t]) column by column; the most likely next id is scores[t].argmax(axis=0)."""
+    fn = "sequence_scores"
+    cell = _cell(cell, fn)
+    E, U, b2, cell_params = _split_params(params, cell, fn)
+    inputs = _ids(inputs, E.shape[1], fn, "inputs", min_len=1)
+    hidden, cache = _embed_and_run(E, cell, cell_params, inputs, state0)
+    scores = U @ hidden + b2
+    return scores.reshape(-1, *inputs.shape).transpose(1, 0, 2), cell.final_state(cache)
 
 
 # ---------------------------------------------------------------------------- streams and windows

@@ -307,3 +307,17 @@ def test_argument_errors(call, error, message):
 def test_train_lm_checks_its_arguments(corpus, kwargs, message):
     with pytest.raises(ValueError, match=message):
         rnn_lm.train_lm(corpus, **{"progress": False, **kwargs})
+
+
+def test_sequence_scores_against_a_loop():
+    params = random_params(seed=7)
+    inputs = np.random.default_rng(7).integers(0, V, size=(4, 3))
+    h0 = np.random.default_rng(8).normal(size=(H, 3))
+    scores, h_last = rnn_lm.sequence_scores(params, inputs, h0)
+    assert scores.shape == (4, V, 3)
+    for n in range(3):
+        h = h0[:, n]
+        for t in range(4):
+            h = np.tanh(params["Wh"] @ h + params["Wx"] @ params["E"][:, inputs[t, n]] + params["b"][:, 0])
+            np.testing.assert_allclose(scores[t, :, n], params["U"] @ h + params["b2"][:, 0], rtol=1e-12)
+        np.testing.assert_allclose(h_last[:, n], h, rtol=1e-12)
