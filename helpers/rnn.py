@@ -265,7 +265,7 @@ def gradient_norm_curve(Wh, T=50, activation="tanh", input_scale=1.0, seed=0):
     params = {"Wx": rng.normal(scale=H ** -0.5, size=(H, H)), "Wh": Wh, "b": np.zeros((H, 1))}
     xs = rng.normal(scale=input_scale, size=(T, H, 1))
     g = rng.normal(size=H)
-    with np.errstate(over="ignore", invalid="ignore"):      # the identity with radius > 1 may overflow: inf is the answer
+    with np.errstate(over="ignore", invalid="ignore"):      # the identity with radius > 1 may overflow to inf
         hs, _ = rnn_forward(xs, np.zeros((H, 1)), params, activation)
         return gradient_norms_through_time(hs, Wh, g / np.linalg.norm(g), activation)
 

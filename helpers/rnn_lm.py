@@ -8,9 +8,9 @@
 The cell is a parameter (helpers.cells: "rnn", "lstm", "gru"), so notebook 05 trains the same model
 with an LSTM or a GRU.  Parameters: E (D, V), the cell's (e.g. Wx, Wh, b), U (V, H), b2 (V, 1).
 
-Training reads the training split as one long stream of ids cut into N parallel streams and
-windows of T + 1 ids (truncated backpropagation through time): the hidden state is carried from
-one window to the next, but the gradient stops at the window's start.
+Training reads the training split as one long stream of ids (its sentences shuffled each epoch),
+cut into N parallel streams and windows of T + 1 ids (truncated backpropagation through time): the
+hidden state is carried from one window to the next, but the gradient stops at the window's start.
 
 Token accounting, as in notebook 03 (helpers.ngram): every word and one </s> per sentence is
 predicted, <s> never.  The stream of a split is ``</s> w w ... w </s> w ... w </s>``: each
@@ -32,7 +32,8 @@ from .cells import Cell, get_cell
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
 from .losses import softmax_cross_entropy
 from .optim import sgd_step
-from .validate import as_generator, describe, float_dtype, require_keys, require_positive_int, require_positive_number, require_shape
+from .validate import (as_generator, describe, float_dtype, require_keys, require_positive_int, require_positive_number,
+                       require_shape)
 
 LM_KEYS = ("E", "U", "b2")
 EOS = 2

@@ -11,8 +11,8 @@ from helpers.clipping import clip_by_global_norm, clip_by_value, global_norm
 
 def grads(scale=1.0, dtype=np.float64):
     rng = np.random.default_rng(0)
-    return {"Wx": (scale * rng.normal(size=(4, 3))).astype(dtype), "Wh": (scale * rng.normal(size=(4, 4))).astype(dtype),
-            "b": (scale * rng.normal(size=(4, 1))).astype(dtype)}
+    shapes = {"Wx": (4, 3), "Wh": (4, 4), "b": (4, 1)}
+    return {k: (scale * rng.normal(size=shape)).astype(dtype) for k, shape in shapes.items()}
 
 
 def norm_by_loops(g):

@@ -83,7 +83,8 @@ def test_accuracy_of_a_model_that_always_answers_symbol_zero():
     inputs, targets = delayed_copy(1000, 3, symbols=4, seed=12345)
     assert copy_task.copy_accuracy(params, 3) == pytest.approx(np.mean(targets[3:] == 0))
     _, every = delayed_copy(1000, 3, symbols=4, every_step=True, length=5, seed=9)
-    assert copy_task.copy_accuracy(params, 3, every_step=True, length=5, seed=9) == pytest.approx(np.mean(every[3:] == 0))
+    accuracy = copy_task.copy_accuracy(params, 3, every_step=True, length=5, seed=9)
+    assert accuracy == pytest.approx(np.mean(every[3:] == 0))
 
 
 def test_an_rnn_learns_a_short_delay_and_stays_at_chance_for_a_long_one():

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 
-# one thread also when threadpoolctl is missing (set before NumPy loads its BLAS; harmless otherwise)
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+if __name__ == "__main__":  # one thread also without threadpoolctl: set before NumPy loads its BLAS
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -54,7 +54,8 @@ def _ids(shapes, seed):
 
 
 def numpy_step(cell, dtype, shapes=SHAPES, seed=0):
-    """A function running one training step of the NumPy reference (parameters updated in its closure)."""
+    """A function running one training step of the NumPy reference on a fixed batch (_ids(shapes, seed));
+    its parameters are step.state["params"]."""
     cell = get_cell(cell)
     V, D, H, N = shapes["V"], shapes["D"], shapes["H"], shapes["N"]
     state = {"params": init_lm(V, D, H, cell, seed, dtype)}
@@ -65,6 +66,7 @@ def numpy_step(cell, dtype, shapes=SHAPES, seed=0):
         clipped, _ = clip_by_global_norm(grads, MAX_NORM)
         state["params"] = sgd_step(state["params"], clipped, LR)
 
+    step.state = state  # the current parameters, for tests
     return step
 
 
@@ -107,7 +109,7 @@ def one_thread():
     try:
         from threadpoolctl import threadpool_limits
         limits = threadpool_limits(1)
-    except ImportError:  # the OPENBLAS_NUM_THREADS=1 set at import time applies
+    except ImportError:  # run as a script: OPENBLAS_NUM_THREADS=1 was set before NumPy loaded
         pass
     torch_threads = None
     with contextlib.suppress(ImportError):
