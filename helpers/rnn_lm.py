@@ -358,6 +358,9 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     # a diverging run is detected (history["diverged"]), not warned about
     with _blas_threads(threads, fn), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
+            if bar is not None:
+                last = f", dev perplexity {history['dev_ppl'][-1]:.1f}" if history["dev_ppl"] else ""
+                bar.set_description(f"{cell.name.upper()}-LM epoch {epoch + 1}/{epochs}{last}")
             order = rng.permutation(len(corpus.train)) if shuffle else None
             windows = tbptt_batches(lm_stream(corpus, "train", order), N, T)
             params = _epoch(params, windows, cell, lambda p, g: sgd_step(p, clipper(g), lr), history, bar,
@@ -372,11 +375,11 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
                 best, history["best_epoch"] = params, epoch
             if decaying:
                 lr *= lr_decay
-            if bar is not None:
-                bar.set_postfix(epoch=epoch + 1, dev_ppl=f"{history['dev_ppl'][-1]:.1f}")
             if len(history["loss"]) >= max_steps:
                 break
     if bar is not None:
+        if history["dev_ppl"]:
+            bar.set_description(f"{cell.name.upper()}-LM, dev perplexity {history['dev_ppl'][-1]:.1f}")
         bar.close()
     return (params if history["best_epoch"] is None else best), history
 
@@ -416,4 +419,4 @@ def _progress_bar(progress, total, name):
     if not progress:
         return None
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=f"{name.upper()}-LM", unit="step")
+    return tqdm(total=total, desc=f"{name.upper()}-LM", unit="step")  # a widget in Jupyter, text elsewhere
