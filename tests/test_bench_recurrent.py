@@ -22,7 +22,8 @@ TINY = {"V": 11, "D": 3, "H": 4, "N": 2, "T": 3}
 
 def test_bench_returns_one_row_per_cell_and_dtype(bench_module):
     rows = bench_module.bench(cells=["rnn"], repeats=1, warmup=0, shapes=TINY)
-    assert [(r["cell"], r["dtype"]) for r in rows] == [("rnn", "float32"), ("rnn", "float64")]
+    assert [(r["kind"], r["cell"], r["dtype"]) for r in rows] == [
+        (kind, "rnn", dtype) for kind in ("LM step", "layer") for dtype in ("float32", "float64")]
     for row in rows:
         assert row["numpy_ms"] > 0
         assert (row["torch_ms"] is None) == (row["ratio"] is None)

@@ -1,17 +1,21 @@
-"""Benchmark one language-model training step of the NumPy reference against PyTorch on the CPU.
+"""Benchmark the NumPy recurrent reference against PyTorch on the CPU, side by side in one run.
 
-One step = forward, backward, clipping by global norm (5.0) and an SGD update, on the shapes of
-issue 10: V = 2000, D = 64, H = 128, N = 32, T = 32, in float32 and float64, on one thread
-(threadpoolctl for NumPy's BLAS, torch.set_num_threads(1) for PyTorch).  NumPy:
-helpers.rnn_lm.lm_loss + helpers.clipping.clip_by_global_norm + helpers.optim.sgd_step.  PyTorch
-(only where it imports; it is a benchmark anchor, never a dependency of the course):
-nn.Embedding + nn.RNN(tanh) / nn.LSTM / nn.GRU + nn.Linear + cross-entropy + clip_grad_norm_ +
-SGD, on the same shapes, dtype and thread count, timed in the same run, alternating with NumPy.
-Each figure is the median of the repeats; ratio = NumPy / PyTorch (goal: <= 1.0).
+Two benchmarks, on the shapes of issue 10 (V = 2000, D = 64, H = 128, N = 32, T = 32), in float32 and
+float64, on one thread (threadpoolctl for NumPy's BLAS, torch.set_num_threads(1) for PyTorch):
 
-Every cell of helpers.cells is benchmarked whose module exists (helpers/rnn.py, lstm.py, gru.py).
+- "LM step": one language-model training step = forward, backward, clipping by global norm (5.0)
+  and an SGD update.  NumPy: helpers.rnn_lm.lm_loss + helpers.clipping.clip_by_global_norm +
+  helpers.optim.sgd_step.  PyTorch: nn.Embedding + nn.RNN(tanh) / nn.LSTM / nn.GRU + nn.Linear +
+  cross-entropy + clip_grad_norm_ + SGD.
+- "layer": the recurrent layer alone, forward and backward of a sequence (given dJ/dh_t at every
+  step).  NumPy: cell.forward + cell.backward.  PyTorch: the nn module's forward + backward.
 
-    python tools/bench_recurrent.py [--repeats 30] [--cells rnn lstm] [--dtypes float32]
+PyTorch is only a benchmark anchor (timed where it imports), never a dependency of the course.
+The two implementations alternate step by step; each figure is the median of the repeats;
+ratio = NumPy / PyTorch (goal: <= 1.0).  Every cell of helpers.cells whose module exists
+(helpers/rnn.py, lstm.py, gru.py) is benchmarked.
+
+    python tools/bench_recurrent.py [--repeats 30] [--cells rnn lstm] [--dtypes float32] [--kinds layer]
     from tools.bench_recurrent import bench; rows = bench()       # list of dicts
 """
 from __future__ import annotations
@@ -70,6 +74,11 @@ def numpy_step(cell, dtype, shapes=SHAPES, seed=0):
     return step
 
 
+def _torch_cell(torch, name, D, H):
+    """nn.RNN with tanh, nn.LSTM or nn.GRU: one layer, time-major (T, N, D) inputs."""
+    return getattr(torch.nn, TORCH_CELLS[name])(D, H, **({"nonlinearity": "tanh"} if name == "rnn" else {}))
+
+
 def torch_step(cell, dtype, shapes=SHAPES, seed=0):
     """The same step in PyTorch, or None when torch does not import."""
     try:
@@ -81,9 +90,7 @@ def torch_step(cell, dtype, shapes=SHAPES, seed=0):
     tdtype = {"float32": torch.float32, "float64": torch.float64}[np.dtype(dtype).name]
     V, D, H, N, T = (shapes[k] for k in ("V", "D", "H", "N", "T"))
     name = get_cell(cell).name
-    embedding, recurrent, output = nn.Embedding(V, D), getattr(nn, TORCH_CELLS[name])(D, H), nn.Linear(H, V)
-    if name == "rnn":
-        recurrent = nn.RNN(D, H, nonlinearity="tanh")
+    embedding, recurrent, output = nn.Embedding(V, D), _torch_cell(torch, name, D, H), nn.Linear(H, V)
     modules = nn.ModuleList([embedding, recurrent, output]).to(tdtype)
     parameters = list(modules.parameters())
     optimizer = torch.optim.SGD(parameters, lr=LR)
@@ -127,42 +134,89 @@ def _median_ms(times):
     return 1e3 * statistics.median(times)
 
 
-def bench(cells=None, dtypes=("float32", "float64"), repeats=30, warmup=3, shapes=SHAPES):
-    """Rows {"cell", "dtype", "numpy_ms", "torch_ms", "ratio"} (torch_ms and ratio None without torch),
-    each a median over ``repeats`` alternating runs of the two implementations."""
+def numpy_layer(cell, dtype, shapes=SHAPES, seed=0):
+    """Forward and backward of the NumPy cell over one batch of sequences (fixed inputs and dJ/dh_t)."""
+    cell = get_cell(cell)
+    D, H, N, T = (shapes[k] for k in ("D", "H", "N", "T"))
+    rng = np.random.default_rng(seed)
+    params = cell.init(D, H, rng, np.dtype(dtype))
+    xs, dhs = (rng.normal(size=shape).astype(dtype) for shape in ((T, D, N), (T, H, N)))
+    state0 = cell.zero_state(H, N, np.dtype(dtype))
+
+    def layer():
+        _, cache = cell.forward(xs, state0, params)
+        cell.backward(dhs, cache)
+
+    return layer
+
+
+def torch_layer(cell, dtype, shapes=SHAPES, seed=0):
+    """The same in PyTorch (nn.RNN / nn.LSTM / nn.GRU, time-major), or None when torch does not import."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(seed)
+    tdtype = {"float32": torch.float32, "float64": torch.float64}[np.dtype(dtype).name]
+    D, H, N, T = (shapes[k] for k in ("D", "H", "N", "T"))
+    name = get_cell(cell).name
+    module = _torch_cell(torch, name, D, H).to(tdtype)
+    xs = torch.randn(T, N, D, dtype=tdtype, requires_grad=True)
+    dhs = torch.randn(T, N, H, dtype=tdtype)
+
+    def layer():
+        hs, _ = module(xs)
+        hs.backward(dhs)
+
+    return layer
+
+
+KINDS = {"LM step": (numpy_step, torch_step), "layer": (numpy_layer, torch_layer)}
+
+
+def _time(functions, repeats, warmup):
+    """Median ms of each function, calling them in turn (so a busy machine slows both alike)."""
+    times = {k: [] for k in functions}
+    for i in range(warmup + repeats):
+        for k, f in functions.items():
+            start = time.perf_counter()
+            f()
+            if i >= warmup:
+                times[k].append(time.perf_counter() - start)
+    return {k: _median_ms(v) for k, v in times.items()}
+
+
+def bench(cells=None, dtypes=("float32", "float64"), repeats=30, warmup=3, shapes=SHAPES, kinds=tuple(KINDS)):
+    """Rows {"kind", "cell", "dtype", "numpy_ms", "torch_ms", "ratio"} (torch_ms and ratio None without
+    torch), each a median over ``repeats`` alternating runs of the two implementations."""
     rows = []
     with one_thread():
-        for cell in cells or available_cells():
-            for dtype in dtypes:
-                steps = {"numpy": numpy_step(cell, dtype, shapes), "torch": torch_step(cell, dtype, shapes)}
-                steps = {k: f for k, f in steps.items() if f is not None}
-                times = {k: [] for k in steps}
-                for i in range(warmup + repeats):
-                    for k, f in steps.items():
-                        start = time.perf_counter()
-                        f()
-                        if i >= warmup:
-                            times[k].append(time.perf_counter() - start)
-                numpy_ms = _median_ms(times["numpy"])
-                torch_ms = _median_ms(times["torch"]) if "torch" in times else None
-                rows.append({"cell": cell, "dtype": np.dtype(dtype).name, "numpy_ms": numpy_ms, "torch_ms": torch_ms,
-                             "ratio": numpy_ms / torch_ms if torch_ms else None})
+        for kind in kinds:
+            for cell in cells or available_cells():
+                for dtype in dtypes:
+                    make_numpy, make_torch = KINDS[kind]
+                    functions = {"numpy": make_numpy(cell, dtype, shapes), "torch": make_torch(cell, dtype, shapes)}
+                    ms = _time({k: f for k, f in functions.items() if f is not None}, repeats, warmup)
+                    torch_ms = ms.get("torch")
+                    rows.append({"kind": kind, "cell": cell, "dtype": np.dtype(dtype).name, "numpy_ms": ms["numpy"],
+                                 "torch_ms": torch_ms, "ratio": ms["numpy"] / torch_ms if torch_ms else None})
     return rows
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=30, help="timed steps per implementation (median)")
+    parser.add_argument("--repeats", type=int, default=30, help="timed runs per implementation (median)")
     parser.add_argument("--cells", nargs="*", default=None, help=f"cells (default: those present of {CELLS.NAMES})")
     parser.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
+    parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
     args = parser.parse_args(argv)
-    print("one LM training step (forward, backward, global-norm clipping, SGD), "
-          + ", ".join(f"{k} = {v}" for k, v in SHAPES.items()) + f"; one thread; median of {args.repeats}")
-    print(f"{'cell':<6}{'dtype':<9}{'NumPy (ms)':>12}{'PyTorch (ms)':>14}{'ratio':>8}")
-    for row in bench(args.cells, args.dtypes, args.repeats):
+    print("LM step: forward, backward, global-norm clipping, SGD; layer: cell forward + backward of a sequence")
+    print(", ".join(f"{k} = {v}" for k, v in SHAPES.items()) + f"; one thread; median of {args.repeats}")
+    print(f"{'benchmark':<10}{'cell':<6}{'dtype':<9}{'NumPy (ms)':>12}{'PyTorch (ms)':>14}{'ratio':>8}")
+    for row in bench(args.cells, args.dtypes, args.repeats, kinds=args.kinds):
         torch_ms = f"{row['torch_ms']:>14.2f}" if row["torch_ms"] else f"{'(no torch)':>14}"
         ratio = f"{row['ratio']:>8.2f}" if row["ratio"] else f"{'':>8}"
-        print(f"{row['cell']:<6}{row['dtype']:<9}{row['numpy_ms']:>12.2f}{torch_ms}{ratio}")
+        print(f"{row['kind']:<10}{row['cell']:<6}{row['dtype']:<9}{row['numpy_ms']:>12.2f}{torch_ms}{ratio}")
     return 0
 
 
