@@ -240,12 +240,12 @@ def tbptt_batches(stream, N, T):
 # ---------------------------------------------------------------------------- evaluation
 
 
-def stream_logprobs(params, stream, cell="rnn", chunk=512):
+def stream_logprobs(params, stream, cell="rnn", chunk=512, threads=1):
     """log y_hat[w_{i+1}] of every token after the first of one stream, reading it from a zero state.
 
     stream: (L,) ids;  returns (L - 1,) natural-log probabilities (float64).  The stream is read as
     one sequence (N = 1), in chunks of ``chunk`` steps with the state carried across (the same
-    result as one pass, with bounded memory)."""
+    result as one pass, with bounded memory).  threads: BLAS threads (blas_threads), 1 by default."""
     fn = "stream_logprobs"
     cell = _cell(cell, fn)
     E, U, b2, cell_params = _split_params(params, cell, fn)
@@ -253,12 +253,13 @@ def stream_logprobs(params, stream, cell="rnn", chunk=512):
     chunk = require_positive_int(chunk, "chunk", fn)
     state = cell.zero_state(U.shape[1], 1, np.result_type(E, U))
     out = np.empty(len(stream) - 1)
-    for start in range(0, len(stream) - 1, chunk):
-        ids = stream[start:start + chunk + 1]
-        hidden, cache = _embed_and_run(E, cell, cell_params, ids[:-1, None], state)
-        state = cell.final_state(cache)
-        log_p = log_softmax(U @ hidden + b2)
-        out[start:start + len(ids) - 1] = log_p[ids[1:], np.arange(len(ids) - 1)]
+    with blas_threads(threads, fn):
+        for start in range(0, len(stream) - 1, chunk):
+            ids = stream[start:start + chunk + 1]
+            hidden, cache = _embed_and_run(E, cell, cell_params, ids[:-1, None], state)
+            state = cell.final_state(cache)
+            log_p = log_softmax(U @ hidden + b2)
+            out[start:start + len(ids) - 1] = log_p[ids[1:], np.arange(len(ids) - 1)]
     return out
 
 
@@ -333,8 +334,7 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     the log unigram frequencies of the training text (init_lm's counts).
     A step whose loss or gradient norm is not finite stops training (history["diverged"]).
     max_steps: stop after that many steps (short experiments).  progress: a tqdm progress bar.
-    threads: BLAS threads while training (threadpoolctl), 1 by default: the matrices are small, and
-    on a busy 2-core machine two threads were measured 5 times slower; None keeps the default.
+    threads: BLAS threads while training (blas_threads), 1 by default; None keeps NumPy's default.
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
@@ -356,7 +356,7 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     best, decaying = params, False
     bar = _progress_bar(progress, min(epochs * len(tbptt_batches(stream, N, T)), max_steps), cell.name)
     # a diverging run is detected (history["diverged"]), not warned about
-    with _blas_threads(threads, fn), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with blas_threads(threads, fn), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
             if bar is not None:
                 last = f", dev perplexity {history['dev_ppl'][-1]:.1f}" if history["dev_ppl"] else ""
@@ -408,7 +408,12 @@ def _epoch(params, windows, cell, update, history, bar, max_steps):
     return params
 
 
-def _blas_threads(threads, fn):
+def blas_threads(threads=1, fn="blas_threads"):
+    """A context in which NumPy's BLAS uses ``threads`` threads (threadpoolctl); None: no limit.
+
+    The recurrent models multiply small matrices, one time step at a time: there, a second BLAS
+    thread costs more than it gains, and on a busy 2-core machine it was measured 4 to 15 times
+    slower (the LM epoch and the delayed-copy experiment)."""
     if threads is None:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
