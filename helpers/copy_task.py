@@ -7,6 +7,12 @@ is measured on sequences drawn from another seed.  With an RNN, accuracy stays a
 and falls to chance (1 / symbols) after a few steps: the gradient that should teach it to keep
 x_{t-k} is a product of k Jacobians and vanishes (lecture item 7).  The cell is a parameter, so
 notebook 05 reruns the same experiment with the LSTM and the GRU.
+
+Measured with the defaults (H = 32, 4 symbols, 300 steps of 32 sequences, about 0.15 s per k on one
+thread): the answer at the end is learnt perfectly up to k = 6 and not at all (accuracy 0.25)
+from k = 7 on; 1000 steps move the edge by one step.  Every step asked: 1.0 up to k = 3, then
+0.95, 0.84, 0.67 and chance from k = 7.  With W_h initialised at spectral radius 1 instead of
+init_rnn's 0.5 (params=...), the RNN keeps the token for 20 steps (0.59 at k = 24).
 """
 from __future__ import annotations
 
