@@ -339,6 +339,12 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
     dev evaluation excluded); "best_epoch" (index, None if no epoch ended), "diverged" (step or None).
+
+    Measured on load_corpus() with the defaults (0.3 s per epoch of 207 steps): dev perplexity 169,
+    143, 129 after 1, 2, 3 epochs, 103 after 8 (test 98; the window LM of notebook 03: 106); 20
+    epochs or H = 128 or 256 end at the same 102 to 104: the 26,000 training words are the limit.
+    At lr = 4 (or 3.5) without clipping the loss jumps to 30 and more within the first epoch
+    (gradient norms up to 2,500); clip=("norm", 0.5) or ("value", 0.01) train normally.
     """
     fn = "train_lm"
     cell = _cell(cell, fn)
