@@ -106,3 +106,27 @@ def require_split(split, fn: str) -> tuple:
     if len(shares) != 3 or min(shares) <= 0 or abs(sum(shares) - 1) > 1e-9:
         raise ValueError(f"{fn}: argument 'split' must be three positive shares summing to 1; received {split!r}")
     return shares
+
+
+def as_generator(rng, fn: str, name: str = "rng") -> np.random.Generator:
+    """``rng`` as a Generator: a Generator as it is, an int seed through default_rng, None as seed 0.
+    TypeError for anything else (the message names argument ``name`` of function ``fn``)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{fn}: argument '{name}' must be a numpy.random.Generator, a non-negative int seed or None; "
+                    f"received {describe(rng)}")
+
+
+def float_dtype(dtype, fn: str) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float32 or float64); TypeError otherwise."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt not in (np.float32, np.float64):
+        raise TypeError(f"{fn}: argument 'dtype' must be float32 or float64; received {dtype!r}")
+    return dt
