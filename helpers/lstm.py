@@ -192,9 +192,12 @@ def lstm_backward(dhs, cache):
 
 
 def lstm_state_gradients(dhs, cache):
-    """(dJ/dh_k, dJ/dC_k) for k = 0..T, each (T + 1, H, N), through every path, k = 0 being the
-    initial state.  For the plot of ||dJ/dC_k|| against the distance T - k: along C the gradient
-    is only multiplied by the forget gates, dJ/dC_{k-1} = f_k * dJ/dC_k + (the path through h_k)."""
+    """(dJ/dh_k, dJ/dC_k) for k = 0..T, each (T + 1, H, N): total derivatives through every path
+    (dJ/dC_k includes the path through h_k = o_k tanh(C_k)); k = 0 is the initial state (h0, c0).
+
+    For the plot of ||dJ/dC_k|| against the distance T - k: along the cell the gradient is only
+    multiplied by the forget gates, dJ/dC_{k-1} = f_k * dJ/dC_k + (the path through h_{k-1}).
+    """
     dhs = check_upstream(dhs, cache.hs.shape, "dhs", "lstm_state_gradients")
     _, dh_tot, dc_tot, _ = _backward(dhs, cache, keep=True)
     return dh_tot, dc_tot
@@ -209,7 +212,7 @@ def lstm_activations(cache):
 
 
 def _cell_backward_with_state(dhs, cache):
-    dxs, dh_tot, dc_tot, grads = _backward(check_upstream(dhs, cache.hs.shape, "dhs", "lstm backward"), cache)
+    dxs, dh_tot, dc_tot, grads = _backward(check_upstream(dhs, cache.hs.shape, "dhs", "lstm_backward"), cache)
     return dxs, (dh_tot[0], dc_tot[0]), grads
 
 
