@@ -84,7 +84,7 @@ def check_state(h, H: int, N: int, name: str, fn: str, dtype) -> np.ndarray:
     """A state (H, N) as a float array; zeros of ``dtype`` when ``h`` is None."""
     if h is None:
         return np.zeros((H, N), dtype=dtype)
-    h = as_float_array(h, name, fn, ndim=2)
+    h = as_float_array(h, name, fn)
     require_shape(h, (H, N), name, fn)
     return h
 
@@ -107,7 +107,7 @@ def check_call(xs, states, params, gates, fn: str, x_name: str, sequence: bool):
 
 def check_upstream(d, shape: tuple, name: str, fn: str) -> np.ndarray:
     """An upstream gradient dJ/d(output) of exactly ``shape``."""
-    d = as_float_array(d, name, fn, ndim=len(shape))
+    d = as_float_array(d, name, fn)
     require_shape(d, shape, name, fn)
     return d
 
