@@ -8,6 +8,11 @@ script prints the NumPy times alone.  Both sides compute dJ/dxs, dJ/dh0 and ever
 from a random dJ/dhs; the two are timed in alternation and the median of ``--reps`` runs is shown, in CPU time of the
 process by default (``--clock wall`` for elapsed time), which a busy machine disturbs less.
 Goals (CURRICULUM.md, issue 11): GRU <= 1.0 in both dtypes, LSTM <= 1.0 in float64, <= 1.3 in float32.
+
+The matrix products dominate, so the figures depend on the kernels NumPy's OpenBLAS picks for the
+CPU (printed when threadpoolctl is installed).  OpenBLAS 0.3.31 runs its AVX2 "Haswell" kernels on
+an AMD Zen 5, while PyTorch's MKL uses AVX-512; OPENBLAS_CORETYPE=SkylakeX (set before the run)
+gives OpenBLAS its AVX-512 kernels where the CPU has them.
 """
 from __future__ import annotations
 
@@ -32,12 +37,16 @@ GOALS = {("rnn", "float32"): 1.0, ("rnn", "float64"): 1.0, ("lstm", "float32"): 
 
 
 def one_thread():
-    """Limit NumPy's BLAS (threadpoolctl when installed) and PyTorch to one thread."""
+    """Limit NumPy's BLAS (threadpoolctl when installed) and PyTorch to one thread; print the BLAS kernels."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_info, threadpool_limits
         threadpool_limits(1)
+        for lib in threadpool_info():
+            if lib.get("user_api") == "blas":
+                print(f"NumPy's BLAS: {lib.get('internal_api')} {lib.get('version')}, "
+                      f"{lib.get('architecture', '?')} kernels")
     except ImportError:
-        pass  # the environment variables above already did it
+        pass  # the environment variables above already limit the threads
     try:
         import torch
         torch.set_num_threads(1)
