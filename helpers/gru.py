@@ -34,8 +34,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .cells import Cell
-from .recurrent import (check_call, check_params, check_upstream, init_gated, input_side_gradients, param_keys, previous_states,
-                        sigmoid_tanh_, stack, unstack)
+from .recurrent import (check_call, check_params, check_upstream, init_gated, input_side_gradients, param_keys,
+                        previous_states, sigmoid_tanh_, stack, step_columns, unstack)
 
 GATES = ("z", "r", "h")           # stacking order; "h" is the candidate h~
 KEYS = param_keys(GATES)          # ('W_z', 'U_z', 'b_z', 'W_r', 'U_r', 'b_r', 'W_h', 'U_h', 'b_h')
@@ -114,7 +114,7 @@ def _backward(dhs, cache, keep=False):
     T, H, N = hs.shape
     S = T + 1 if keep else 2                              # rows kept of dJ/dh_k (index k % S)
     dh_tot = np.empty((S, H, N), dtype=acts.dtype)
-    delta = np.empty((3 * H, T, N), dtype=acts.dtype)     # every step's [delta_z; delta_r; delta_h]
+    delta = step_columns(3 * H, T, N, acts.dtype)         # every step's [delta_z; delta_r; delta_h]
     dh_tot[T % S] = dhs[T - 1]
     for t in range(T - 1, -1, -1):                        # hs[t] is h_{t+1}: step t+1 of the lecture
         dh = dh_tot[(t + 1) % S]

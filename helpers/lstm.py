@@ -33,7 +33,7 @@ import numpy as np
 
 from .cells import Cell
 from .recurrent import (check_call, check_upstream, init_gated, input_side_gradients, param_keys, previous_states,
-                        sigmoid_tanh_, stack, unstack)
+                        sigmoid_tanh_, stack, step_columns, unstack)
 
 GATES = ("f", "i", "o", "c")      # stacking order; "c" is the candidate cell C~
 KEYS = param_keys(GATES)          # ('W_f', 'U_f', 'b_f', 'W_i', ..., 'b_c')
@@ -135,7 +135,7 @@ def _backward(dhs, cache, dc_last=None, keep=False):
     dtype = acts.dtype
     S = T + 1 if keep else 2                              # rows kept of dJ/dh_k and dJ/dC_k (index k % S)
     dh_tot, dc_tot = np.empty((S, H, N), dtype=dtype), np.empty((S, H, N), dtype=dtype)
-    delta = np.empty((4 * H, T, N), dtype=dtype)          # every step's [delta_f; delta_i; delta_o; delta_c]
+    delta = step_columns(4 * H, T, N, dtype)              # every step's [delta_f; delta_i; delta_o; delta_c]
     dh_tot[T % S] = dhs[T - 1]
     dc_prev = np.zeros((H, N), dtype=dtype) if dc_last is None else dc_last
     for t in range(T - 1, -1, -1):                        # hs[t] is h_{t+1}: step t+1 of the lecture
