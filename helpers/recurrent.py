@@ -141,13 +141,6 @@ def sigmoid_tanh_(a, n_sigmoid: int) -> np.ndarray:
     return a
 
 
-def sigmoid_grad_from_value(s, out) -> np.ndarray:
-    """sigma'(z) = s (1 - s) from the activation s = sigma(z), written into ``out``."""
-    np.subtract(1.0, s, out=out)
-    out *= s
-    return out
-
-
 def columns(xs) -> np.ndarray:
     """xs (T, D, N) -> [x_1 x_2 ... x_T] (D, T N): all time steps side by side (a copy)."""
     T, D, N = xs.shape
