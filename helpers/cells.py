@@ -72,3 +72,23 @@ def get_cell(cell) -> Cell:
         return CELLS[cell]
     raise ValueError(f"argument 'cell' must be one of {list(_Cells.NAMES)} or a helpers.cells.Cell; "
                      f"received {cell!r}")
+
+
+GATE_BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}   # RNN: (Wh, Wx, b); LSTM: f, i, o, C~; GRU: z, r, h~
+
+
+def count_parameters(cell, D, H) -> int:
+    """The number of parameters of one layer of ``cell`` ('rnn', 'lstm', 'gru' or a Cell) with inputs
+    of size D and H hidden units.
+
+    Each block of a matrix on h_{t-1} (H, H), a matrix on x_t (H, D) and a bias (H, 1) has
+    H (D + H + 1) numbers; the RNN has one block, the GRU three and the LSTM four:
+    RNN H(D+H+1), GRU 3H(D+H+1), LSTM 4H(D+H+1) -- the GRU is a quarter smaller than the LSTM.
+    """
+    from .validate import require_positive_int
+    name = cell.name if isinstance(cell, Cell) else cell
+    if name not in GATE_BLOCKS:
+        raise ValueError(f"count_parameters: argument 'cell' must be one of {list(GATE_BLOCKS)} or their Cell; "
+                         f"received {cell!r}")
+    D, H = require_positive_int(D, "D", "count_parameters"), require_positive_int(H, "H", "count_parameters")
+    return GATE_BLOCKS[name] * H * (D + H + 1)
