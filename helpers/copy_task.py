@@ -22,18 +22,17 @@ from .cells import get_cell
 from .clipping import clip_by_global_norm
 from .data.delayed_copy import delayed_copy
 from .optim import sgd_step
-from .rnn_lm import blas_threads, init_lm, sequence_loss, sequence_scores
+from .rnn_lm import init_lm, sequence_loss, sequence_scores
 from .validate import as_generator, require_positive_int, require_positive_number
 
 
 def train_copy(k, cell="rnn", H=32, D=8, symbols=4, every_step=False, length=8, N=32, steps=300, lr=0.5,
-               max_norm=1.0, seed=0, dtype=np.float32, params=None, threads=1):
+               max_norm=1.0, seed=0, dtype=np.float32, params=None):
     """Train a cell on the delayed-copy task with delay k; returns (params, losses (steps,)).
 
     SGD on fresh batches of N sequences (delayed_copy(N, k, symbols, every_step, length)), the
     gradient clipped to global norm max_norm, rate lr.  params: initial parameters (default
     init_lm(symbols, D, H, cell, seed, dtype)), e.g. to try another initialisation of W_h.
-    threads: BLAS threads (helpers.rnn_lm.blas_threads), 1 by default; None keeps NumPy's default.
     """
     fn = "train_copy"
     cell = get_cell(cell)
@@ -44,21 +43,19 @@ def train_copy(k, cell="rnn", H=32, D=8, symbols=4, every_step=False, length=8, 
     H, rng = params["U"].shape[1], as_generator(seed, fn, "seed")
     state0 = cell.zero_state(H, N, params["U"].dtype)
     losses = np.empty(steps)
-    with blas_threads(threads, fn):
-        for step in range(steps):
-            inputs, targets = delayed_copy(N, k, symbols, every_step, length, rng)
-            losses[step], grads, _ = sequence_loss(params, inputs, targets, state0, cell, start=k)
-            params = sgd_step(params, clip_by_global_norm(grads, max_norm)[0], lr)
+    for step in range(steps):
+        inputs, targets = delayed_copy(N, k, symbols, every_step, length, rng)
+        losses[step], grads, _ = sequence_loss(params, inputs, targets, state0, cell, start=k)
+        params = sgd_step(params, clip_by_global_norm(grads, max_norm)[0], lr)
     return params, losses
 
 
-def copy_accuracy(params, k, cell="rnn", every_step=False, length=8, n=1000, seed=12345, threads=1):
+def copy_accuracy(params, k, cell="rnn", every_step=False, length=8, n=1000, seed=12345):
     """Share of the asked steps of n fresh sequences (another seed than training's) answered right."""
     cell = get_cell(cell)
     symbols, H = params["E"].shape[1], params["U"].shape[1]
     inputs, targets = delayed_copy(n, k, symbols, every_step, length, seed)
-    with blas_threads(threads, "copy_accuracy"):
-        scores, _ = sequence_scores(params, inputs, cell.zero_state(H, n, params["U"].dtype), cell)
+    scores, _ = sequence_scores(params, inputs, cell.zero_state(H, n, params["U"].dtype), cell)
     return float(np.mean(scores[k:].argmax(axis=1) == targets[k:]))
 
 

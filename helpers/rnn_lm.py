@@ -21,7 +21,6 @@ models can be interpolated token by token (Mikolov et al. 2010 mix an RNN-LM wit
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
@@ -32,6 +31,7 @@ from .cells import Cell, get_cell
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
 from .losses import softmax_cross_entropy
 from .optim import sgd_step
+from .progress import progress_bar
 from .validate import (as_generator, describe, float_dtype, require_keys, require_positive_int, require_positive_number,
                        require_shape)
 
@@ -240,12 +240,12 @@ def tbptt_batches(stream, N, T):
 # ---------------------------------------------------------------------------- evaluation
 
 
-def stream_logprobs(params, stream, cell="rnn", chunk=512, threads=1):
+def stream_logprobs(params, stream, cell="rnn", chunk=512):
     """log y_hat[w_{i+1}] of every token after the first of one stream, reading it from a zero state.
 
     stream: (L,) ids;  returns (L - 1,) natural-log probabilities (float64).  The stream is read as
     one sequence (N = 1), in chunks of ``chunk`` steps with the state carried across (the same
-    result as one pass, with bounded memory).  threads: BLAS threads (blas_threads), 1 by default."""
+    result as one pass, with bounded memory)."""
     fn = "stream_logprobs"
     cell = _cell(cell, fn)
     E, U, b2, cell_params = _split_params(params, cell, fn)
@@ -253,13 +253,12 @@ def stream_logprobs(params, stream, cell="rnn", chunk=512, threads=1):
     chunk = require_positive_int(chunk, "chunk", fn)
     state = cell.zero_state(U.shape[1], 1, np.result_type(E, U))
     out = np.empty(len(stream) - 1)
-    with blas_threads(threads, fn):
-        for start in range(0, len(stream) - 1, chunk):
-            ids = stream[start:start + chunk + 1]
-            hidden, cache = _embed_and_run(E, cell, cell_params, ids[:-1, None], state)
-            state = cell.final_state(cache)
-            log_p = log_softmax(U @ hidden + b2)
-            out[start:start + len(ids) - 1] = log_p[ids[1:], np.arange(len(ids) - 1)]
+    for start in range(0, len(stream) - 1, chunk):
+        ids = stream[start:start + chunk + 1]
+        hidden, cache = _embed_and_run(E, cell, cell_params, ids[:-1, None], state)
+        state = cell.final_state(cache)
+        log_p = log_softmax(U @ hidden + b2)
+        out[start:start + len(ids) - 1] = log_p[ids[1:], np.arange(len(ids) - 1)]
     return out
 
 
@@ -320,7 +319,7 @@ def _clipper(clip, fn):
 
 
 def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=("norm", 5.0), lr_decay=0.5,
-             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True, threads=1):
+             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True):
     """Train an LM on corpus.train by SGD with truncated BPTT; returns (params, history).
 
     Each epoch, the training sentences in a new random order (shuffle=True; else the corpus order)
@@ -333,8 +332,7 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     The parameters returned are those of the epoch with the lowest dev perplexity.  b2 starts at
     the log unigram frequencies of the training text (init_lm's counts).
     A step whose loss or gradient norm is not finite stops training (history["diverged"]).
-    max_steps: stop after that many steps (short experiments).  progress: a tqdm progress bar.
-    threads: BLAS threads while training (blas_threads), 1 by default; None keeps NumPy's default.
+    max_steps: stop after that many steps (short experiments).  progress: a progress bar (helpers.progress).
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
@@ -360,13 +358,13 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     history = {"loss": [], "grad_norm": [], "train_nll": [], "dev_ppl": [], "lr": [], "seconds": [],
                "best_epoch": None, "diverged": None}
     best, decaying = params, False
-    bar = _progress_bar(progress, min(epochs * len(tbptt_batches(stream, N, T)), max_steps), cell.name)
+    bar = progress_bar(total=min(epochs * len(tbptt_batches(stream, N, T)), max_steps),
+                       desc=f"{cell.name.upper()}-LM", enabled=progress)
     # a diverging run is detected (history["diverged"]), not warned about
-    with blas_threads(threads, fn), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
-            if bar is not None:
-                last = f", dev perplexity {history['dev_ppl'][-1]:.1f}" if history["dev_ppl"] else ""
-                bar.set_description(f"{cell.name.upper()}-LM epoch {epoch + 1}/{epochs}{last}")
+            last = f", dev perplexity {history['dev_ppl'][-1]:.1f}" if history["dev_ppl"] else ""
+            bar.set_description(f"{cell.name.upper()}-LM epoch {epoch + 1}/{epochs}{last}")
             order = rng.permutation(len(corpus.train)) if shuffle else None
             windows = tbptt_batches(lm_stream(corpus, "train", order), N, T)
             params = _epoch(params, windows, cell, lambda p, g: sgd_step(p, clipper(g), lr), history, bar,
@@ -383,10 +381,9 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
                 lr *= lr_decay
             if len(history["loss"]) >= max_steps:
                 break
-    if bar is not None:
-        if history["dev_ppl"]:
-            bar.set_description(f"{cell.name.upper()}-LM, dev perplexity {history['dev_ppl'][-1]:.1f}")
-        bar.close()
+    if history["dev_ppl"]:
+        bar.set_description(f"{cell.name.upper()}-LM, dev perplexity {history['dev_ppl'][-1]:.1f}")
+    bar.close()
     return (params if history["best_epoch"] is None else best), history
 
 
@@ -404,30 +401,10 @@ def _epoch(params, windows, cell, update, history, bar, max_steps):
             break
         params = update(params, grads)
         losses.append(J)
-        if bar is not None:
-            bar.update()
-            bar.set_postfix(loss=f"{J:.3f}", refresh=False)
+        bar.update()
+        bar.set_postfix(loss=f"{J:.3f}", refresh=False)
         if len(history["loss"]) >= max_steps:
             break
     history["seconds"].append(time.perf_counter() - start)
     history["train_nll"].append(float(np.mean(losses)) if losses else math.nan)
     return params
-
-
-def blas_threads(threads=1, fn="blas_threads"):
-    """A context in which NumPy's BLAS uses ``threads`` threads (threadpoolctl); None: no limit.
-
-    The recurrent models multiply small matrices, one time step at a time: there, a second BLAS
-    thread costs more than it gains, and on a busy 2-core machine it was measured 4 to 15 times
-    slower (the LM epoch and the delayed-copy experiment)."""
-    if threads is None:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(require_positive_int(threads, "threads", fn))
-
-
-def _progress_bar(progress, total, name):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=f"{name.upper()}-LM", unit="step")  # a widget in Jupyter, text elsewhere

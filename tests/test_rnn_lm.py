@@ -321,19 +321,3 @@ def test_sequence_scores_against_a_loop():
             h = np.tanh(params["Wh"] @ h + params["Wx"] @ params["E"][:, inputs[t, n]] + params["b"][:, 0])
             np.testing.assert_allclose(scores[t, :, n], params["U"] @ h + params["b2"][:, 0], rtol=1e-12)
         np.testing.assert_allclose(h_last[:, n], h, rtol=1e-12)
-
-
-def test_blas_threads_limits_numpys_blas_inside_the_block_only():
-    from threadpoolctl import threadpool_info
-
-    def blas_threads_now():
-        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
-
-    before = blas_threads_now()
-    with rnn_lm.blas_threads(1):
-        assert blas_threads_now() and all(n == 1 for n in blas_threads_now())
-    assert blas_threads_now() == before
-    with rnn_lm.blas_threads(None):
-        assert blas_threads_now() == before
-    with pytest.raises(ValueError, match=r"^train_lm: argument 'threads' must be a positive integer; received 0"):
-        rnn_lm.blas_threads(0, "train_lm")
