@@ -306,20 +306,23 @@ def tune_mix_weight(logp_a, logp_b, steps=20):
 
 
 def _clipper(clip, fn):
-    """A function grads -> grads for clip = None, ("norm", max_norm) or ("value", value)."""
+    """A function grads -> grads for clip = None, ("norm", max_norm), ("value", value) or such a function."""
     if clip is None:
         return lambda grads: grads
+    if callable(clip):
+        return clip
     if isinstance(clip, tuple) and len(clip) == 2 and clip[0] in ("norm", "value"):
         threshold = require_positive_number(clip[1], "clip", fn)
         if clip[0] == "norm":
             return lambda grads: clip_by_global_norm(grads, threshold)[0]
         return lambda grads: clip_by_value(grads, threshold)
-    raise ValueError(f"{fn}: argument 'clip' must be None, ('norm', max_norm) or ('value', value); "
-                     f"received {clip!r}")
+    raise ValueError(f"{fn}: argument 'clip' must be None, ('norm', max_norm), ('value', value) or a function "
+                     f"grads -> grads; received {clip!r}")
 
 
 def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=("norm", 5.0), lr_decay=0.5,
-             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True):
+             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True, loss=None,
+             batches=None):
     """Train an LM on corpus.train by SGD with truncated BPTT; returns (params, history).
 
     Each epoch, the training sentences in a new random order (shuffle=True; else the corpus order)
@@ -333,6 +336,11 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     the log unigram frequencies of the training text (init_lm's counts).
     A step whose loss or gradient norm is not finite stops training (history["diverged"]).
     max_steps: stop after that many steps (short experiments).  progress: a progress bar (helpers.progress).
+    Notebook 04 trains with the student's own functions through three hooks: clip may be a function
+    grads -> clipped grads (e.g. lambda g: clip_by_global_norm(g, 5.0)[0]);  loss, a function
+    (params, ids, state0) -> (J, grads, state_last) used in place of lm_loss(params, ids, state0, cell)
+    (e.g. rnn_lm_loss);  batches, a function (stream, N, T) -> windows (K, T + 1, N) used in place of
+    tbptt_batches.  Evaluation always uses the cell's forward pass.
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
@@ -352,13 +360,20 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
         raise ValueError(f"{fn}: argument 'min_gain' must be a number in [0, 1); received {min_gain!r}")
     clipper = _clipper(clip, fn)
     max_steps = math.inf if max_steps is None else require_positive_int(max_steps, "max_steps", fn)
+    for name, hook in (("loss", loss), ("batches", batches)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{fn}: argument '{name}' must be None or a function; received {describe(hook)}")
+    if loss is None:
+        def loss(params, ids, state0):
+            return lm_loss(params, ids, state0, cell)
+    batches = batches or tbptt_batches
     stream = lm_stream(corpus, "train")
     params = init_lm(corpus.V, D, H, cell, seed, dtype, counts=np.bincount(stream[1:], minlength=corpus.V))
     rng = np.random.default_rng(seed)
     history = {"loss": [], "grad_norm": [], "train_nll": [], "dev_ppl": [], "lr": [], "seconds": [],
                "best_epoch": None, "diverged": None}
     best, decaying = params, False
-    bar = progress_bar(total=min(epochs * len(tbptt_batches(stream, N, T)), max_steps),
+    bar = progress_bar(total=min(epochs * len(batches(stream, N, T)), max_steps),
                        desc=f"{cell.name.upper()}-LM", enabled=progress)
     # a diverging run is detected (history["diverged"]), not warned about
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -366,8 +381,8 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
             last = f", dev perplexity {history['dev_ppl'][-1]:.1f}" if history["dev_ppl"] else ""
             bar.set_description(f"{cell.name.upper()}-LM epoch {epoch + 1}/{epochs}{last}")
             order = rng.permutation(len(corpus.train)) if shuffle else None
-            windows = tbptt_batches(lm_stream(corpus, "train", order), N, T)
-            params = _epoch(params, windows, cell, lambda p, g: sgd_step(p, clipper(g), lr), history, bar,
+            windows = batches(lm_stream(corpus, "train", order), N, T)
+            params = _epoch(params, windows, cell, loss, lambda p, g: sgd_step(p, clipper(g), lr), history, bar,
                             max_steps)
             history["lr"].append(lr)
             if history["diverged"] is not None:
@@ -387,12 +402,13 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     return (params if history["best_epoch"] is None else best), history
 
 
-def _epoch(params, windows, cell, update, history, bar, max_steps):
-    """One pass over the windows (K, T + 1, N), carrying the state; appends to history, returns params."""
+def _epoch(params, windows, cell, loss, update, history, bar, max_steps):
+    """One pass over the windows (K, T + 1, N), carrying the state; appends to history, returns params.
+    loss(params, ids, state0) -> (J, grads, state_last)."""
     H, N = params["U"].shape[1], windows.shape[2]
     state, start, losses = cell.zero_state(H, N, params["U"].dtype), time.perf_counter(), []
     for ids in windows:
-        J, grads, state = lm_loss(params, ids, state, cell)
+        J, grads, state = loss(params, ids, state)
         norm = global_norm(grads)
         history["loss"].append(J)
         history["grad_norm"].append(norm)

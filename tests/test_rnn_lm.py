@@ -297,7 +297,7 @@ def test_argument_errors(call, error, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"clip": ("norm",)}, r"^train_lm: argument 'clip' must be None, \('norm', max_norm\) or \('value', value\)"),
+    ({"clip": ("norm",)}, r"^train_lm: argument 'clip' must be None, \('norm', max_norm\), \('value', value\) or a function"),
     ({"clip": ("norm", -1.0)}, r"^train_lm: argument 'clip' must be a positive finite number; received -1.0"),
     ({"epochs": 0}, r"^train_lm: argument 'epochs' must be a positive integer; received 0"),
     ({"lr": float("nan")}, r"^train_lm: argument 'lr' must be a positive finite number; received nan"),
