@@ -174,8 +174,12 @@ def rnn_backward(dhs, cache):
     the next step, W_h^T delta_{t+1}, is added to it.  The parameter gradients are sums over all
     steps (one matrix product each, after the loop).  dh0 = dJ/dh_0, for a caller that wants to
     continue further back.  dxs is a (T, D, N) view of a (D, T, N) array (columns over (t, n)).
+    cache: rnn_forward's, or the list of the T caches (x_t, h_{t-1}, h_t, params, activation) of
+    rnn_step_forward that a loop over the steps collects (notebook 04's exercise rnn_forward).
     """
     fn = "rnn_backward"
+    if isinstance(cache, list):
+        cache = _from_step_caches(cache, fn)
     X, states, params, activation = cache
     H, T1, N = states.shape
     T = T1 - 1
@@ -192,6 +196,18 @@ def rnn_backward(dhs, cache):
     grads = {"Wx": delta @ X.T, "Wh": delta @ previous.T, "b": delta.sum(axis=1, keepdims=True)}
     dxs = (Wx.T @ delta).reshape(-1, T, N).transpose(1, 0, 2)
     return dxs, dh_next, grads
+
+
+def _from_step_caches(steps, fn):
+    """rnn_forward's cache (X, states, params, activation) from the list of the T step caches."""
+    if not steps or any(not isinstance(c, tuple) or len(c) != 5 for c in steps):
+        raise ValueError(f"{fn}: argument 'cache' must be rnn_forward's cache or a non-empty list of caches "
+                         f"(x, h_prev, h, params, activation) of rnn_step_forward; received a list of "
+                         f"{[type(c).__name__ for c in steps][:3]}")
+    xs = np.stack([c[0] for c in steps])                                  # (T, D, N)
+    T, D, N = xs.shape
+    states = np.stack([steps[0][1]] + [c[2] for c in steps], axis=1)      # (H, T + 1, N), h0 first
+    return xs.transpose(1, 0, 2).reshape(D, T * N), states, steps[0][3], steps[0][4]
 
 
 # ---------------------------------------------------------------------------- vanishing and exploding gradients

@@ -60,4 +60,48 @@ MISTAKES = {
             True,
         ),
     },
+    "04_rnn_lm_gradients": {
+        "bptt_assigns_the_weight_gradients": (
+            "rnn_backward",
+            "def rnn_backward(dhs, cache):\n"
+            "    dxs, dh_next = [None] * len(cache), np.zeros_like(dhs[0])\n"
+            "    for t in reversed(range(len(cache))):\n"
+            "        dxs[t], dh_next, grads = rnn_step_backward(dhs[t] + dh_next, cache[t])\n"
+            "    return np.stack(dxs), dh_next, grads\n",
+            True,
+        ),
+        "lm_loss_summed": (
+            "rnn_lm_loss",
+            "def rnn_lm_loss(params, ids, h0):\n"
+            "    inputs, targets = ids[:-1], ids[1:]\n"
+            "    T, N = inputs.shape\n"
+            "    hs, cache = rnn_forward(params['E'][:, inputs].transpose(1, 0, 2), h0, params)\n"
+            "    H = hs.shape[1]\n"
+            "    hidden = hs.transpose(1, 0, 2).reshape(H, T * N)\n"
+            "    J, dscores = softmax_cross_entropy(params['U'] @ hidden + params['b2'], targets.ravel())\n"
+            "    J, dscores = J * T * N, dscores * T * N\n"
+            "    dxs, _, grads = rnn_backward((params['U'].T @ dscores).reshape(H, T, N).transpose(1, 0, 2), cache)\n"
+            "    dE = np.zeros_like(params['E'])\n"
+            "    np.add.at(dE.T, inputs.ravel(), dxs.transpose(0, 2, 1).reshape(T * N, -1))\n"
+            "    grads.update(E=dE, U=dscores @ hidden.T, b2=dscores.sum(axis=1, keepdims=True))\n"
+            "    return J, grads, hs[-1]\n",
+            True,
+        ),
+        "windows_skip_a_token": (
+            "tbptt_batches",
+            "def tbptt_batches(stream, N, T):\n"
+            "    M = len(stream) // N\n"
+            "    pieces = stream[:N * M].reshape(N, M).T\n"
+            "    return np.stack([pieces[k:k + T + 1] for k in range(0, M - T, T + 1)])\n",
+            True,
+        ),
+        "clip_divides_by_a_zero_norm": (
+            "clip_by_global_norm",
+            "def clip_by_global_norm(grads, max_norm):\n"
+            "    total_norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))\n"
+            "    scale = min(1.0, max_norm / total_norm)\n"
+            "    return {k: g * scale for k, g in grads.items()}, total_norm\n",
+            False,
+        ),
+    },
 }
