@@ -346,6 +346,9 @@ def compare(name: str, case: Case, expected: tuple, received: tuple, names: tupl
         if good:
             message = f"{', '.join(good)} {'is' if len(good) == 1 else 'are'} correct but " \
                       f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not.\n" + message
+        elif len(bad) > 1:
+            message = (f"{', '.join(bad[:-1])} and {bad[-1]} are {'both' if len(bad) == 2 else 'all'} wrong; "
+                       f"the first:\n" + message)
     return f"{message}\n  on case: {case.label}"
 
 
