@@ -34,10 +34,13 @@ grade: $(READY)
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(READY)
+	@echo "Setting up $(VENV) with the course and its tools (JupyterLab, nbgrader, NumPy, ...): a few minutes, once."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing the course's packages into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev]"
+	@touch $(READY)
+	@echo "Done: $(VENV) is ready."
 
 clean:
 	rm -rf $(VENV) gradebook.db .pytest_cache

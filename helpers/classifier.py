@@ -110,7 +110,8 @@ def accuracy(params, split, activation="tanh"):
 
 
 def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, activation="tanh"):
-    """Minibatch SGD on data.train, one pass over a fresh random order per epoch.
+    """Minibatch SGD on data.train, one pass over a fresh random order per epoch, cut into minibatches of
+    batch_size sentences (the last one may be smaller), one step each.
 
     Returns the trained parameters (``params`` is not modified) and a history
     dict with, per epoch, the mean training loss "loss" (over the epoch's
@@ -126,8 +127,8 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
     train = data.train
     history = {"loss": [], "dev_loss": [], "train_acc": [], "dev_acc": []}
     for _ in range(epochs):
-        losses = []
-        for batch in np.array_split(rng.permutation(len(train)), max(1, len(train) // batch_size)):
+        losses, order = [], rng.permutation(len(train))
+        for batch in (order[start:start + batch_size] for start in range(0, len(order), batch_size)):
             s, cache = classifier_forward(params, train.ids[:, batch], train.mask[:, batch], activation)
             J, ds = bce_with_logits(s, train.y[:, batch])
             params = sgd_step(params, classifier_backward(ds, cache), lr)

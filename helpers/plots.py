@@ -4,12 +4,21 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from .activations import get_activation
 from .validate import as_float_array, require_shape
 
 COLORS = {"sigmoid": "tab:blue", "tanh": "tab:orange", "relu": "tab:green", "identity": "tab:gray"}
+
+
+def plain_log_ticks(ax, axis="y"):
+    """Label a log axis with plain numbers (0.3, 2, 5,000) instead of 3x10^-1: ticks at 1, 2 and 5 times the
+    powers of ten, and no minor labels.  For axes spanning a few decades; many decades read better as 10^k."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.6g}"))
+    target.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
 def plot_activations(names=("sigmoid", "tanh", "relu"), zmax=6.0, flat=0.05, functions=None):
@@ -73,7 +82,13 @@ def plot_decision_boundaries(X, y, models, steps=200):
         ax.set_title(f"{title}\naccuracy {accuracy:.0%}", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+        ax.set_xlabel("feature $x_1$")
+    axes[0, 0].set_ylabel("feature $x_2$")
+    fig.legend(handles=[Patch(color="tab:red", alpha=0.6, label="predicted: red class (triangles)"),
+                        Patch(color="tab:blue", alpha=0.6, label="predicted: blue class (dots)"),
+                        plt.Line2D([], [], color="k", label="decision boundary, P = 0.5")],
+               loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -177,8 +192,10 @@ def plot_accuracy_by_kind(results, kinds):
     ax.axhline(0.5, color="k", ls="--", lw=1, label="chance")
     ax.set_xticks(np.arange(len(kinds)), kinds)
     ax.set_ylim(0, 1.1)
+    ax.set_xlabel("kind of sentence")
     ax.set_ylabel("dev accuracy")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("accuracy on the dev sentences of each kind", fontsize=10, pad=28)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(results) + 1, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -188,11 +205,12 @@ def plot_gradient_norms(norms):
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for label, values in norms.items():
         ax.semilogy(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
-    ax.set_xlabel("layer l (1 = next to the input)")
+    ax.set_xlabel("layer $l$ (1 = next to the input)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel("||dJ/dW^l||")
+    ax.set_ylabel(r"gradient norm $\|\partial J / \partial W^l\|$")
+    ax.set_title("how much gradient reaches each layer (log scale)", fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -204,13 +222,17 @@ def plot_sparsity_and_storage(ns, unseen, distinct, neural_parameters):
     left.bar(ns, unseen, color="tab:red")
     left.bar_label(left.containers[0], labels=[f"{u:.0%}" for u in unseen], fontsize=9)
     left.set_ylim(0, 1.05)
-    left.set_xlabel("n")
+    left.set_xlabel("order n of the model")
     left.set_ylabel("share of test n-grams unseen in training")
-    right.plot(ns, distinct, "o-", label="distinct n-grams in training (table entries)")
+    left.set_title("sparsity: unseen test n-grams", fontsize=10)
+    right.plot(ns, distinct, "o-", label="n-gram model: table entries (orders 1..n)")
     right.axhline(neural_parameters, color="tab:green", ls="--", label="window neural LM: parameters")
     right.set_yscale("log")
-    right.set_xlabel("n")
-    right.legend(fontsize=8)
+    plain_log_ticks(right)
+    right.set_xlabel("order n of the model")
+    right.set_ylabel("numbers stored (log scale)")
+    right.set_title("storage: what each model keeps", fontsize=10)
+    right.legend(fontsize=8, loc="lower right")
     for ax in (left, right):
         ax.set_xticks(ns)
         ax.grid(alpha=0.3)
@@ -220,7 +242,8 @@ def plot_sparsity_and_storage(ns, unseen, distinct, neural_parameters):
 
 def plot_next_word(distributions, vocab, k=10):
     """Side-by-side bars of the k most probable next words of each model.  distributions: name -> (V,)."""
-    fig, axes = plt.subplots(1, len(distributions), figsize=(4.6 * len(distributions), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(distributions), figsize=(4.6 * len(distributions), 3.4), squeeze=False,
+                             sharex=True)  # one probability scale, so the models compare at a glance
     for ax, (name, p) in zip(axes[0], distributions.items()):
         top = np.argsort(-p)[:k][::-1]  # the most probable at the top; all V words when k > V
         ax.barh(np.arange(len(top)), p[top], color="tab:blue")
@@ -228,5 +251,23 @@ def plot_next_word(distributions, vocab, k=10):
         ax.set_xlabel("P(next word)")
         ax.set_title(name, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curves(curves, title=None, xlabel="step", ylabel="J"):
+    """Loss against the step for several runs, on a log scale labelled with plain numbers.
+    curves: {label: losses (steps,)}."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for label, losses in curves.items():
+        ax.plot(np.arange(len(losses)), losses, label=label)
+    ax.set_yscale("log")
+    plain_log_ticks(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"{ylabel} (log scale)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig

@@ -5,6 +5,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import plots
 from .activations import ACTIVATIONS, get_activation
 from .losses import bce_with_logits, binary_cross_entropy
 
@@ -80,8 +81,9 @@ def gradient_descent_explorer(x, y, start=(-3.0, 3.0), extent=((-4.0, 8.0), (-4.
         left.set_title("path of (w, b) on log J(w, b)")
         right.plot(losses)
         right.set_yscale("log")
+        plots.plain_log_ticks(right)
         right.set_xlabel("step")
-        right.set_ylabel("J")
+        right.set_ylabel("J (binary cross-entropy, log scale)")
         right.set_title(f"after {steps} steps: J = {losses[-1]:.4f}")
         right.grid(alpha=0.3, which="both")
         fig.tight_layout()

@@ -86,7 +86,9 @@ def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.
                     forward=window_lm_forward, backward=window_lm_backward, loss=softmax_cross_entropy,
                     progress=True):
     """Minibatch SGD on the training split.  Returns (params, history) with, per epoch,
-    "train_nll" (mean over the epoch's batches) and "dev_ppl".
+    "train_nll" (mean over the epoch's batches) and "dev_ppl", and "best_epoch": the parameters returned are
+    those of the epoch with the lowest dev perplexity (early stopping: with its 143,000 parameters on 26,000
+    training tokens the model overfits after about 6 epochs at lr = 1).
 
     forward, backward, loss: the functions trained with (the reference ones, or your own with the same
     signatures); progress: show a progress bar over the epochs.
@@ -100,7 +102,8 @@ def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.
     contexts, targets = windows(corpus, "train", window)
     dev = windows(corpus, "dev", window)
     rng = np.random.default_rng(seed)
-    history = {"train_nll": [], "dev_ppl": []}
+    history = {"train_nll": [], "dev_ppl": [], "best_epoch": None}
+    best = params
     bar = progress_bar(range(epochs), desc="window LM epochs", enabled=progress)
     for _ in bar:
         losses = []
@@ -111,8 +114,10 @@ def train_window_lm(corpus, window=4, D=32, H=64, epochs=5, batch_size=64, lr=0.
             losses.append(J)
         history["train_nll"].append(float(np.mean(losses)))
         history["dev_ppl"].append(float(np.exp(evaluate(params, *dev, forward=forward, loss=loss))))
+        if history["dev_ppl"][-1] <= min(history["dev_ppl"]):
+            best, history["best_epoch"] = params, len(history["dev_ppl"]) - 1
         bar.set_postfix_str(f"dev perplexity {history['dev_ppl'][-1]:.1f}")
-    return params, history
+    return best, history
 
 
 def next_word_distribution(params, context_ids):

@@ -76,15 +76,17 @@ def _passes(name: str, namespace: dict) -> bool:
 
 
 def _uses(fn, namespace: dict) -> list[str]:
-    """The exercises whose functions ``fn`` calls from the notebook, directly or through the others."""
+    """The exercises whose functions ``fn`` calls from the notebook, directly or through the others: the
+    student's own functions (a tool the notebook imports from helpers, such as sigmoid in 02, is not one)."""
     known = {n for ex in EXERCISES.values() for n in ex}
     found, todo = [], [fn]
     while todo:
         code = getattr(todo.pop(), "__code__", None)
         codes = framework._codes(types.SimpleNamespace(__code__=code)) if code is not None else []
         for name in sorted({n for c in codes for n in c.co_names} & known - set(found)):
-            found.append(name)
-            todo.append(namespace.get(name))
+            if not str(getattr(namespace.get(name), "__module__", "")).startswith("helpers"):
+                found.append(name)
+                todo.append(namespace.get(name))
     return found
 
 
