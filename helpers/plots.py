@@ -271,3 +271,241 @@ def plot_loss_curves(curves, title=None, xlabel="step", ylabel="J"):
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- notebook 04: the RNN-LM and its gradients
+
+
+def _radius_colors(radii):
+    """A colour per spectral radius: blues below 1 (darker further from 1), black at 1, reds above."""
+    cmap = plt.get_cmap("coolwarm")
+    span = max(max(abs(np.log(r)) for r in radii if r > 0), 1e-9)
+    return {r: "k" if np.isclose(r, 1.0) else cmap(0.5 + np.sign(np.log(r)) * (0.22 + 0.28 * abs(np.log(r)) / span))
+            for r in radii}
+
+
+def _decade_ticks(ax, axis="y"):
+    """A log axis labelled at powers of ten only (10^k), no minor labels: for curves that span many decades."""
+    from matplotlib.ticker import LogFormatterMathtext, NullFormatter
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, numticks=9))
+    target.set_major_formatter(LogFormatterMathtext(base=10))
+    target.set_minor_formatter(NullFormatter())
+
+
+def plot_gradient_norms_through_time(curves, title=None):
+    """||dJ/dh_t|| against the distance T - t, log scale: one panel per activation, one line per spectral radius.
+
+    curves: {activation: {radius: norms (T,)}}, norms[k] the norm at distance k (as gradient_norms_through_time
+    returns them).  The panels share the y axis; the dashed line marks 1 (the size of dJ/dh_T)."""
+    radii = sorted({r for by_radius in curves.values() for r in by_radius})
+    colors = _radius_colors(radii)
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves) + 1.6, 3.9), sharey=True, squeeze=False)
+    positive = [v for by_radius in curves.values() for n in by_radius.values() for v in np.asarray(n) if v > 0]
+    for ax, (activation, by_radius) in zip(axes[0], curves.items()):
+        for r in radii:
+            if r in by_radius:
+                norms = np.asarray(by_radius[r], dtype=float)
+                ax.semilogy(np.arange(len(norms)), np.where(norms > 0, norms, np.nan), color=colors[r], lw=2,
+                            label=f"radius {r:g}")
+        ax.axhline(1.0, color="0.5", ls="--", lw=1)
+        ax.set_title(f"f = {activation}", fontsize=10)
+        ax.set_xlabel("distance T - t (steps back in time)")
+        ax.grid(alpha=0.3, which="major")
+    axes[0, 0].set_ylabel(r"$\|\partial J / \partial h_t\|$ (log scale)")
+    if positive:
+        axes[0, 0].set_ylim(max(min(positive), 1e-40) / 3, max(positive) * 3)
+    _decade_ticks(axes[0, 0])
+    axes[0, -1].legend(title="spectral radius\nof $W_h$", fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norm_curve(norms, radius, activation):
+    """One curve ||dJ/dh_t|| against the distance (log scale), beside radius^k, the identity RNN's exact curve
+    for a W_h whose singular values all equal the radius (the widget's figure)."""
+    norms = np.asarray(norms, dtype=float)
+    k = np.arange(len(norms))
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    with np.errstate(over="ignore", divide="ignore"):
+        power = float(radius) ** k
+    ax.semilogy(k, power, color="0.6", ls="--", lw=1.5, label=f"radius$^k$ = {radius:g}$^k$")
+    ax.semilogy(k, np.where(norms > 0, norms, np.nan), color=COLORS.get(activation, "tab:blue"), lw=2.5,
+                label=f"f = {activation}")
+    ax.axhline(1.0, color="k", lw=0.5)
+    finite = norms[np.isfinite(norms) & (norms > 0)]
+    tail = finite[len(finite) // 2:]
+    factor = np.exp(np.mean(np.diff(np.log(tail)))) if len(tail) > 1 else np.nan
+    ax.set_title(f"f = {activation}, spectral radius {radius:g}: measured factor per step {factor:.3g}", fontsize=10)
+    ax.set_xlabel("distance T - t (steps back in time)")
+    ax.set_ylabel(r"$\|\partial J / \partial h_t\|$ (log scale)")
+    shown = np.concatenate([finite, power[np.isfinite(power) & (power > 0)], [1.0]])
+    ax.set_ylim(max(shown.min(), 1e-40) / 3, min(shown.max(), 1e40) * 3)
+    _decade_ticks(ax)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_clipping(gradients, norm_clipped, value_clipped, threshold):
+    """Two-dimensional gradients as arrows from 0, before (grey) and after clipping (colour): left by norm (each
+    arrow shortened onto the circle of radius ``threshold``, its direction kept), right by value (each component
+    cut to [-threshold, threshold]: the arrow ends in the square and turns).  Arrays of shape (M, 2)."""
+    gradients, norm_clipped, value_clipped = (np.asarray(a, dtype=float) for a in (gradients, norm_clipped,
+                                                                                   value_clipped))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharex=True, sharey=True)
+    extent = 1.1 * max(np.abs(gradients).max(), threshold)
+    for ax, clipped, title, color in ((axes[0], norm_clipped, rf"clip by norm: $\|g\| \leq {threshold:g}$", "tab:blue"),
+                                      (axes[1], value_clipped, rf"clip by value: $|g_i| \leq {threshold:g}$", "tab:red")):
+        ax.quiver(np.zeros(len(gradients)), np.zeros(len(gradients)), gradients[:, 0], gradients[:, 1],
+                  angles="xy", scale_units="xy", scale=1, color="0.75", width=0.006, label="gradient g")
+        ax.quiver(np.zeros(len(clipped)), np.zeros(len(clipped)), clipped[:, 0], clipped[:, 1], angles="xy",
+                  scale_units="xy", scale=1, color=color, width=0.008, label="clipped")
+        for g, c in zip(gradients, clipped):
+            ax.plot([g[0], c[0]], [g[1], c[1]], ":", color=color, lw=0.8)
+        if ax is axes[0]:
+            ax.add_patch(plt.Circle((0, 0), threshold, fill=False, ls="--", color="k", lw=1))
+        else:
+            ax.add_patch(plt.Rectangle((-threshold, -threshold), 2 * threshold, 2 * threshold, fill=False, ls="--",
+                                       color="k", lw=1))
+        ax.set_aspect("equal")
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.axhline(0, color="k", lw=0.4)
+        ax.axvline(0, color="k", lw=0.4)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("gradient component $g_1$")
+        ax.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel("gradient component $g_2$")
+    fig.tight_layout()
+    return fig
+
+
+def plot_lm_training(history, reference=None, title=None):
+    """A language model's training (history of helpers.rnn_lm.train_lm): left, the loss of every step and its mean
+    per epoch; right, the dev perplexity after each epoch, with reference={label: dev perplexity} as lines."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    losses = np.asarray(history["loss"], dtype=float)
+    per_epoch = len(losses) // max(len(history["train_nll"]), 1)
+    left.plot(np.arange(1, len(losses) + 1), losses, color="tab:blue", alpha=0.35, lw=0.8, label="one step")
+    ends = per_epoch * np.arange(1, len(history["train_nll"]) + 1)
+    left.plot(ends, history["train_nll"], "o-", color="tab:blue", label="mean over the epoch")
+    left.set_xlabel("training step (one window of T N words)")
+    left.set_ylabel("training loss J (nats per word)")
+    left.set_title("training loss", fontsize=10)
+    epochs = np.arange(1, len(history["dev_ppl"]) + 1)
+    right.plot(epochs, history["dev_ppl"], "o-", color="tab:orange", lw=2, label="RNN-LM")
+    if history.get("best_epoch") is not None:
+        b = history["best_epoch"]
+        right.plot(b + 1, history["dev_ppl"][b], "*", ms=14, color="tab:red", label=f"best epoch ({b + 1})")
+    for (label, value), ls in zip((reference or {}).items(), ("--", ":", "-.")):
+        right.axhline(value, color="0.35", ls=ls, lw=1.2, label=f"{label}: {value:.1f}")
+    right.set_xlabel("epoch")
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_ylabel("dev perplexity")
+    right.set_title("dev perplexity after each epoch", fontsize=10)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mix_weight(weights, perplexities, best):
+    """Dev perplexity of the mix  w P_RNN + (1 - w) P_KN  against the weight w: Kneser-Ney alone at w = 0,
+    the RNN-LM alone at w = 1, the weight chosen on dev marked."""
+    weights, perplexities = np.asarray(weights, dtype=float), np.asarray(perplexities, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.8, 3.6))
+    ax.plot(weights, perplexities, "o-", ms=3, color="tab:purple", lw=2)
+    i = int(np.argmin(np.abs(weights - best)))
+    ax.plot(best, perplexities[i], "*", ms=15, color="tab:red", label=f"chosen on dev: w = {best:g}, "
+                                                                       f"perplexity {perplexities[i]:.1f}")
+    ax.annotate(f"Kneser-Ney alone\n{perplexities[0]:.1f}", (weights[0], perplexities[0]), textcoords="offset points",
+                xytext=(6, 6), fontsize=8, va="bottom")
+    ax.annotate(f"RNN-LM alone\n{perplexities[-1]:.1f}", (weights[-1], perplexities[-1]), textcoords="offset points",
+                xytext=(-8, -4), fontsize=8, ha="right", va="top")
+    ax.set_xlabel("weight w of the RNN-LM in the mix")
+    ax.set_ylabel("dev perplexity of the mix")
+    ax.set_title("interpolating the RNN-LM with Kneser-Ney (4-gram)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def plot_truncation(Ts, dev_ppl, seconds, largest_norms, epochs):
+    """Truncated BPTT against the truncation length T (log scale, plain ticks): the dev perplexity after ``epochs``
+    epochs (log scale), the training time per epoch, and the largest gradient norm met (log scale).
+    Ts, dev_ppl, seconds, largest_norms: one value per T."""
+    Ts = np.asarray(Ts)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = ((dev_ppl, f"dev perplexity after {epochs} epochs", "quality (lower is better)", "tab:orange", "o", True),
+              (seconds, "seconds per epoch", "cost", "tab:green", "s", False),
+              (largest_norms, "largest gradient norm ||g|| met", "explosions", "tab:red", "D", True))
+    for ax, (values, ylabel, title, color, marker, log) in zip(axes, panels):
+        ax.plot(Ts, values, f"{marker}-", color=color, lw=2)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+            plain_log_ticks(ax)
+        else:
+            ax.set_ylim(bottom=0)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(Ts, [str(t) for t in Ts])
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax.set_xlabel("truncation length T")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_clipping_runs(histories, title=None):
+    """The cliff: the loss (left) and the gradient norm before clipping (right, log scale) at every training step of
+    several runs.  histories: {label: history of helpers.rnn_lm.train_lm}; a run that diverged ends with an x."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.9), sharex=True)
+    for (label, h), color in zip(histories.items(), ("tab:red", "tab:orange", "tab:blue", "tab:green")):
+        steps = np.arange(1, len(h["loss"]) + 1)
+        loss, norm = np.asarray(h["loss"], dtype=float), np.asarray(h["grad_norm"], dtype=float)
+        left.plot(steps, loss, color=color, lw=1, label=label)
+        right.semilogy(steps, np.where(norm > 0, norm, np.nan), color=color, lw=1, label=label)
+        if h.get("diverged") is not None:
+            left.plot(steps[-1], min(loss[np.isfinite(loss)][-1:], default=0), "x", color=color, ms=10, mew=2)
+    left.set_ylabel("training loss J (nats per word)")
+    left.set_title("loss of every step", fontsize=10)
+    right.set_ylabel(r"gradient norm $\|g\|$ before clipping (log scale)")
+    right.set_title("size of every step's gradient", fontsize=10)
+    plain_log_ticks(right)
+    for ax in (left, right):
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_copy_accuracy(ks, accuracies, chance):
+    """Accuracy on the delayed-copy task against the delay k, one line per model, with the chance level.
+    accuracies: {label: (len(ks),) accuracies}.  Notebook 05 adds the LSTM and the GRU to notebook 04's RNN."""
+    ks = np.asarray(ks)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for (label, acc), marker in zip(accuracies.items(), "osD^v"):
+        ax.plot(ks, acc, f"{marker}-", lw=2, label=label)
+    ax.axhline(chance, color="k", ls="--", lw=1, label=f"chance (1/{round(1 / chance)})")
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(ks)
+    ax.set_xlabel("delay k (the answer is the token read k steps earlier)")
+    ax.set_ylabel("accuracy on new sequences")
+    ax.set_title("how far back can the network remember?", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig

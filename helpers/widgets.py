@@ -117,3 +117,33 @@ def next_word_explorer(corpus, distributions, examples, k=10):
     text = widgets.Combobox(value=examples[0], options=list(examples), description="context",
                             ensure_option=False, layout=widgets.Layout(width="60%"))
     return widgets.interactive(draw, context=text)
+
+
+# ---------------------------------------------------------------- notebook 04: vanishing and exploding gradients
+
+
+def gradient_norm_figure(radius, activation, T, H=32, seed=1):
+    """The figure of gradient_norm_explorer for one setting: ||dJ/dh_t|| against the distance T - t for an RNN
+    whose W_h is ``radius`` times a random orthogonal (H, H) matrix (every singular value equals the radius),
+    computed by helpers.rnn.gradient_norm_curve (random inputs, a random unit dJ/dh_T)."""
+    from .rnn import gradient_norm_curve, orthogonal
+    Wh = radius * orthogonal(H, np.random.default_rng(seed))
+    return plots.plot_gradient_norm_curve(gradient_norm_curve(Wh, T, activation), radius, activation)
+
+
+def gradient_norm_explorer(H=32, seed=1):
+    """Controls for the spectral radius of W_h, the activation f and the sequence length T; the curve
+    ||dJ/dh_t|| against the distance T - t is redrawn (log scale), beside radius^k (lecture item 7)."""
+
+    def draw(radius, activation, T):
+        gradient_norm_figure(radius, activation, T, H, seed)
+        plt.show()
+        plt.close("all")
+
+    return widgets.interactive(
+        draw,
+        radius=widgets.FloatSlider(value=1.0, min=0.3, max=2.5, step=0.05, description="radius ρ",
+                                   continuous_update=False),
+        activation=widgets.Dropdown(options=["tanh", "identity", "relu"], value="tanh", description="f"),
+        T=widgets.IntSlider(value=50, min=5, max=200, step=5, description="length T", continuous_update=False),
+    )
