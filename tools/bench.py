@@ -5,7 +5,9 @@ times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
 nbgrader sets it), and print the median wall time (kernel start included) and
 the median peak resident memory of the kernel process.
 
-Then grade a synthetic class of 100 submissions (``--grade``, ``--class-size``)
+Then time the heavy reference computations, the NumPy recurrent layers and
+RNN-LM step against PyTorch where it is installed (the optional `bench` extra),
+and grade a synthetic class of 100 submissions (``--grade``, ``--class-size``)
 with the command ``make grade`` runs, and print the throughput.
 
     python tools/bench.py [--runs 3] [--only-grading] [assignment ...]
@@ -77,6 +79,41 @@ def bench_components(runs: int) -> None:
           f"{statistics.median(times):.2f} s")
 
 
+#: the goal of each ratio NumPy / PyTorch (CURRICULUM.md): no slower than PyTorch, the LSTM in float32 1.3 times
+RECURRENT_GOAL = {("lstm", "float32"): 1.3}
+
+
+def bench_recurrent(repeats: int = 30, shapes: dict | None = None) -> bool:
+    """The NumPy reference against PyTorch on the CPU, side by side, one thread (tools/bench_recurrent.py): one
+    RNN-LM training step (forward, backward, clipping, SGD) at V = 2000, D = 64, H = 128, N = 32, T = 32, and each
+    recurrent layer alone, in float32 and float64.  PyTorch is optional (pip install -e ".[bench]"): where it does
+    not import, NumPy alone is timed.  Prints the table; returns whether every ratio meets its goal.
+    shapes: other shapes than issue 10's (tests)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_recurrent as recurrent
+
+    try:
+        import torch
+        anchor = f"PyTorch {torch.__version__}"
+    except ImportError:
+        anchor = 'PyTorch (not installed: pip install -e ".[bench]")'
+    shapes = shapes or recurrent.SHAPES
+    print(f"\nNumPy reference against {anchor}, one thread, median of {repeats}; "
+          + ", ".join(f"{k} = {v}" for k, v in shapes.items()))
+    print(f"{'benchmark':<10}{'cell':<6}{'dtype':<9}{'NumPy (ms)':>12}{'PyTorch (ms)':>14}{'ratio':>8}  goal")
+    ok = True
+    for row in recurrent.bench(repeats=repeats, shapes=shapes):
+        goal = RECURRENT_GOAL.get((row["cell"], row["dtype"]), 1.0)
+        if row["ratio"] is None:
+            torch_ms, ratio, verdict = f"{'-':>14}", f"{'-':>8}", ""
+        else:
+            torch_ms, ratio = f"{row['torch_ms']:>14.2f}", f"{row['ratio']:>8.2f}"
+            verdict = f"<= {goal:g}: " + ("met" if row["ratio"] <= goal else "NOT met")
+            ok &= row["ratio"] <= goal
+        print(f"{row['kind']:<10}{row['cell']:<6}{row['dtype']:<9}{row['numpy_ms']:>12.2f}{torch_ms}{ratio}  {verdict}")
+    return ok
+
+
 def synthetic_class(assignment: str, n: int, folder: Path) -> None:
     """``n`` submissions of ``assignment`` in ``folder``: every fourth blank, every fourth with half of
     the answers blank, the rest solved (as a class looks near the deadline)."""
@@ -139,6 +176,7 @@ def main(argv=None) -> int:
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
     bench_components(args.runs)
+    bench_recurrent()
     rate = bench_grading(args.grade, args.class_size)
     return 1 if over or rate < 1.0 else 0
 
