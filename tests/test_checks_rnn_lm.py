@@ -486,3 +486,12 @@ def test_yours_or_reference_accepts_a_tool_imported_from_helpers(capfd):
     ns["rnn_backward"] = backward_assigns
     assert yours_or_reference(ns, "rnn_lm_loss") is lm.rnn_lm_loss
     assert "your rnn_lm_loss calls your rnn_backward, which does not pass its check yet" in capfd.readouterr().out
+
+
+def test_looking_up_a_cell_leaves_the_module_level_mapping_unchanged():
+    """The class grader compares helpers' module-level containers before and after each submission: using a cell
+    (notebook 04's delayed copy and LM) must not count as tampering."""
+    from helpers.cells import CELLS
+    before = dict(CELLS)
+    assert CELLS["rnn"] is R.CELL and CELLS["rnn"] is CELLS["rnn"]
+    assert dict(CELLS) == before == {}
