@@ -306,9 +306,9 @@ def check_rnn_backward(rnn_backward, seed: int = 0, hidden: bool = False) -> Non
             steps[t] = ref.rnn_step_backward(dhs[t] + dh_next, cache[t])
             dh_next = steps[t][1]
         if T > 1 and any(close(dWh, s[2]["Wh"]) for s in steps) and not close(dWh, expected[3]):
-            return ("dW_h is the gradient of a single step: W_h is used at every step, so its gradient is the sum "
-                    "over all steps. Start from zeros and add each step's gradient (grads[k] += step_grads[k]), "
-                    "do not assign it.")
+            return ("the weight gradients are those of a single step: W_h, W_x and b are used at every step, so "
+                    "their gradients are sums over all steps. Start from zeros and add each step's gradients "
+                    "(grads[k] += step_grads[k]), do not assign them.")
         alone = [ref.rnn_step_backward(dhs[t], cache[t]) for t in range(T)]
         if T > 1 and close(got[0], np.stack([a[0] for a in alone])):
             return ("dh_next is not added: dJ/dh_t = dhs[t] (from the output at step t) + dh_next (from step t + 1, "
