@@ -359,8 +359,9 @@ def plot_clipping(gradients, norm_clipped, value_clipped, threshold):
                                                                                    value_clipped))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharex=True, sharey=True)
     extent = 1.1 * max(np.abs(gradients).max(), threshold)
-    for ax, clipped, title, color in ((axes[0], norm_clipped, rf"clip by norm: $\|g\| \leq {threshold:g}$", "tab:blue"),
-                                      (axes[1], value_clipped, rf"clip by value: $|g_i| \leq {threshold:g}$", "tab:red")):
+    panels = ((axes[0], norm_clipped, rf"clip by norm: $\|g\| \leq {threshold:g}$", "tab:blue"),
+              (axes[1], value_clipped, rf"clip by value: $|g_i| \leq {threshold:g}$", "tab:red"))
+    for ax, clipped, title, color in panels:
         ax.quiver(np.zeros(len(gradients)), np.zeros(len(gradients)), gradients[:, 0], gradients[:, 1],
                   angles="xy", scale_units="xy", scale=1, color="0.75", width=0.006, label="gradient g")
         ax.quiver(np.zeros(len(clipped)), np.zeros(len(clipped)), clipped[:, 0], clipped[:, 1], angles="xy",

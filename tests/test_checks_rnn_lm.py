@@ -313,7 +313,8 @@ def clip_dividing_by_the_norm(grads, max_norm):
 
 # mistakes that only the hidden tests see
 HIDDEN_ONLY = [("clip_by_global_norm", clip_dividing_by_the_norm,
-                r"clip_by_global_norm raised ZeroDivisionError: float division by zero\n  on case: a gradient of zeros")]
+                r"clip_by_global_norm raised ZeroDivisionError: float division by zero\n"
+                r"  on case: a gradient of zeros")]
 
 
 @pytest.mark.parametrize("name, wrong, words", HIDDEN_ONLY, ids=[m[0] for m in HIDDEN_ONLY])
