@@ -79,6 +79,31 @@ def bench_components(runs: int) -> None:
           f"{statistics.median(times):.2f} s")
 
 
+EPOCH = ("import time\nfrom helpers import window_lm\nfrom helpers.data import load_corpus\ncorpus = load_corpus()\n"
+         "start = time.perf_counter()\nwindow_lm.train_window_lm(corpus, epochs=1, progress=False)\n"
+         "print(time.perf_counter() - start)\n")
+
+
+def bench_threads(runs: int) -> None:
+    """One window-LM epoch with NumPy's BLAS on 1 and on 2 threads (COURSE_BLAS_THREADS), on an idle machine
+    and beside one busy process (as on JupyterHub or CI): why the course keeps BLAS to one thread."""
+    import subprocess
+    print(f"\nwindow neural LM, one epoch, by BLAS threads (median of {runs}):")
+    for busy in (False, True):
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            for threads in (1, 2):
+                env = {**os.environ, "COURSE_BLAS_THREADS": str(threads)}
+                times = [float(subprocess.run([sys.executable, "-c", EPOCH], env=env, cwd=ROOT, capture_output=True,
+                                              text=True, check=True).stdout) for _ in range(runs)]
+                print(f"  {'beside a busy process' if busy else 'idle machine':<22} {threads} thread"
+                      f"{'s' if threads > 1 else ' '}: {statistics.median(times):.2f} s")
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+
+
 #: the goal of each ratio NumPy / PyTorch (CURRICULUM.md): no slower than PyTorch, the LSTM in float32 1.3 times
 RECURRENT_GOAL = {("lstm", "float32"): 1.3}
 
@@ -176,6 +201,7 @@ def main(argv=None) -> int:
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
     bench_components(args.runs)
+    bench_threads(args.runs)
     bench_recurrent()
     rate = bench_grading(args.grade, args.class_size)
     return 1 if over or rate < 1.0 else 0
