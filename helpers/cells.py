@@ -8,6 +8,7 @@ LSTM or GRU language model in notebook 05 by changing one argument::
     cell = CELLS["lstm"]
     params = cell.init(D, H, rng)                   # {name: array}, names as on the slides
     hs, cache = cell.forward(xs, cell.zero_state(H, N, xs.dtype), params)   # xs (T, D, N) -> hs (T, H, N)
+    hs, cache = cell.forward(xs, None, params)      # the same: None is the zero state
     dxs, dstate0, grads = cell.backward(dhs, cache)                          # grads: same keys as params
     state = cell.final_state(cache)                  # carried to the next window (truncated BPTT)
     h, state = cell.step(x, state, params)           # one step, forward only (generation)
@@ -28,7 +29,7 @@ class Cell:
     """One recurrent cell: its name, parameter names and the functions of its module, adapted to one signature.
 
     init(D, H, rng, dtype=np.float64) -> params
-    forward(xs, state0, params) -> (hs, cache):      xs (T, D, N), hs (T, H, N)
+    forward(xs, state0, params) -> (hs, cache):      xs (T, D, N), hs (T, H, N); state0 None: the zero state
     backward(dhs, cache) -> (dxs, dstate0, grads):   dhs = dJ/dh_t from above at every step (T, H, N)
     final_state(cache) -> state                      the state after the last step
     step(x, state, params) -> (h, state)             x (D, N): one step, no cache

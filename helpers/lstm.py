@@ -211,6 +211,11 @@ def lstm_activations(cache):
     return {**out, "c": cache.cs.copy(), "h": cache.hs.copy()}
 
 
+def _cell_forward_with_state(xs, state0, params):
+    h0, c0 = (None, None) if state0 is None else state0          # None: h_0 = C_0 = 0
+    return lstm_forward(xs, h0, params, c0)
+
+
 def _cell_backward_with_state(dhs, cache):
     dxs, dh_tot, dc_tot, grads = _backward(check_upstream(dhs, cache.hs.shape, "dhs", "lstm_backward"), cache)
     return dxs, (dh_tot[0], dc_tot[0]), grads
@@ -225,7 +230,7 @@ CELL = Cell(
     name="lstm",
     keys=KEYS,
     init=lambda D, H, rng, dtype=np.float64: init_lstm(D, H, rng, dtype),
-    forward=lambda xs, state0, params: lstm_forward(xs, state0[0], params, state0[1]),
+    forward=_cell_forward_with_state,
     backward=_cell_backward_with_state,
     final_state=lambda cache: (cache.hs[-1], cache.cs[-1]),
     step=_step,
