@@ -325,7 +325,7 @@ def test_progress_prints_nothing_and_rejects_unknown_assignments(capfd):
     progress("01_activations", namespace())
     assert capfd.readouterr() == ("", "")
     with pytest.raises(ValueError, match=r"^progress: argument 'assignment' must be one of \['01_activations', '02_backprop', "
-                                         r"'03_ngram_vs_neural_lm'\]; "
+                                         r"'03_ngram_vs_neural_lm'(, '0\d_\w+')*\]; "
                                          r"received '99_nothing'"):
         progress("99_nothing", {})
 
