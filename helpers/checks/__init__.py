@@ -76,13 +76,17 @@ def _passes(name: str, namespace: dict) -> bool:
 
 
 def _uses(fn, namespace: dict) -> list[str]:
-    """The exercises whose functions ``fn`` calls from the notebook, directly or through the others."""
+    """The exercises whose functions ``fn`` calls from the notebook, directly or through the others.  A name
+    bound to a function of the course itself (a tool the notebook imports, such as 05's sigmoid, which is an
+    exercise of 01) is not the student's work and is not counted."""
     known = {n for ex in EXERCISES.values() for n in ex}
     found, todo = [], [fn]
     while todo:
         code = getattr(todo.pop(), "__code__", None)
         codes = framework._codes(types.SimpleNamespace(__code__=code)) if code is not None else []
         for name in sorted({n for c in codes for n in c.co_names} & known - set(found)):
+            if str(getattr(namespace.get(name), "__module__", "")).startswith("helpers."):
+                continue
             found.append(name)
             todo.append(namespace.get(name))
     return found

@@ -961,6 +961,12 @@ def _bi_backward_hint(case, expected, got):
                 "H_fw is cache[3].")
 
 
+def _bi_split_hint(case, err):
+    if isinstance(err, ValueError) and "shape" in str(err):
+        return ("rows [:H_fw] of dhs belong to the forward direction and rows [H_fw:] to the backward one, with "
+                "H_fw = cache[3]: the two directions may have different numbers of units.")
+
+
 @exercise(ASSIGNMENT, points=8, reference=bi.bidirectional_backward)
 def check_bidirectional_backward(bidirectional_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dxs, (dstate0_fw, dstate0_bw), grads_fw, grads_bw) from dhs and the reference forward's cache."""
@@ -977,7 +983,7 @@ def check_bidirectional_backward(bidirectional_backward, seed: int = 0, hidden: 
     caught = []
     for case, exp, (_, _, _, _, cell) in zip(cases, expected, inputs):
         caught = verify_named(lambda *a, cell=cell: _bi_flat(bidirectional_backward(*a), name, cell), name, [case],
-                              [exp], hints=(_bi_backward_hint,), caught=caught)
+                              [exp], hints=(_bi_backward_hint,), error_hints=(_bi_split_hint,), caught=caught)
     if hidden:
         label, xs, pf, pb, cell = inputs[1]
         dhs, cache = cases[1].args
