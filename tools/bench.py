@@ -5,6 +5,10 @@ times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
 nbgrader sets it), and print the median wall time (kernel start included) and
 the median peak resident memory of the kernel process.
 
+Then time the recurrent layers and language-model steps (RNN, LSTM, GRU) against PyTorch with
+tools/bench_recurrent.py, run by the Python in the environment variable BENCH_TORCH_PYTHON (one with
+the course's requirements and PyTorch) or else by this one (NumPy alone, when PyTorch is not installed).
+
 Then grade a synthetic class of 100 submissions (``--grade``, ``--class-size``)
 with the command ``make grade`` runs, and print the throughput.
 
@@ -77,6 +81,20 @@ def bench_components(runs: int) -> None:
           f"{statistics.median(times):.2f} s")
 
 
+def bench_recurrent_cells(repeats: int) -> None:
+    """tools/bench_recurrent.py (every cell, float32 and float64, the LM step and the layer) in a process of
+    its own: BENCH_TORCH_PYTHON's Python when set (PyTorch is only a benchmark anchor, never a dependency)."""
+    import subprocess
+    python = os.environ.get("BENCH_TORCH_PYTHON") or sys.executable
+    print(f"\nthe recurrent cells against PyTorch (tools/bench_recurrent.py, run by {python}; goals: ratio <= 1.0, "
+          f"the LSTM in float32 <= 1.3):")
+    result = subprocess.run([python, str(ROOT / "tools" / "bench_recurrent.py"), "--repeats", str(max(10, 10 * repeats))],
+                            capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                                                          os.environ.get("PYTHONPATH")]))})
+    print(result.stdout.rstrip() or result.stderr.rstrip())
+
+
 def synthetic_class(assignment: str, n: int, folder: Path) -> None:
     """``n`` submissions of ``assignment`` in ``folder``: every fourth blank, every fourth with half of
     the answers blank, the rest solved (as a class looks near the deadline)."""
@@ -139,6 +157,7 @@ def main(argv=None) -> int:
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
     bench_components(args.runs)
+    bench_recurrent_cells(args.runs)
     rate = bench_grading(args.grade, args.class_size)
     return 1 if over or rate < 1.0 else 0
 

@@ -1,0 +1,38 @@
+"""tools/bench_recurrent.py times the LSTM and the GRU too (tiny shapes, one repeat, both clocks; no timing is
+asserted), and `make bench` (tools/bench.py) runs it in a process of its own."""
+import importlib.util
+import sys
+
+import pytest
+
+TINY = {"V": 11, "D": 3, "H": 4, "N": 2, "T": 3}
+
+
+def load(root, name):
+    spec = importlib.util.spec_from_file_location(name, root / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_lstm_and_gru_rows(root, clock):
+    rows = load(root, "bench_recurrent").bench(cells=["lstm", "gru"], repeats=1, warmup=0, shapes=TINY, clock=clock)
+    assert [(r["kind"], r["cell"], r["dtype"]) for r in rows] == [
+        (kind, cell, dtype) for kind in ("LM step", "layer") for cell in ("lstm", "gru") for dtype in ("float32", "float64")]
+    assert all(r["numpy_ms"] > 0 for r in rows)
+
+
+def test_make_bench_runs_the_recurrent_benchmark(root, capsys, monkeypatch):
+    bench = load(root, "bench")
+    monkeypatch.setenv("BENCH_TORCH_PYTHON", sys.executable)
+    monkeypatch.setattr(bench, "ROOT", root)
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        return type("Result", (), {"stdout": "LM step   lstm  float32   1.00", "stderr": ""})()
+    monkeypatch.setattr("subprocess.run", run)
+    bench.bench_recurrent_cells(1)
+    assert calls and calls[0][0] == sys.executable and calls[0][1].endswith("bench_recurrent.py")
+    assert "LM step   lstm" in capsys.readouterr().out
