@@ -1,7 +1,7 @@
 """The longer runs behind notebook 05's tables and figures, which the notebook's 20-second budget cannot hold.
 
-    python tools/long_runs_05.py lm      # the language-model family on load_corpus(): about 5 minutes on one core
-    python tools/long_runs_05.py copy    # the delayed-copy task, 3000 steps x 3 seeds: about 15 minutes
+    python tools/long_runs_05.py lm      # the language-model family on load_corpus(): about 15 minutes on one core
+    python tools/long_runs_05.py copy    # the delayed-copy task, 3000 steps x 3 seeds: most of an hour
 
 Everything runs on one thread with the course's reference code and seeds, so the numbers are reproducible
 (up to the timings).  The notebook quotes what this prints (LONG_RUN_LM and LONG_RUN_COPY in its cells).
