@@ -19,7 +19,7 @@ test: $(READY)
 	$(BIN)/python -m pytest
 
 bench: $(READY)
-	$(BIN)/python tools/bench.py
+	BENCH_TORCH_PYTHON="$(BENCH_TORCH_PYTHON)" $(BIN)/python tools/bench.py
 
 # Instructors: regenerate the student versions in notebooks/ from solutions/.
 notebooks: $(READY)
