@@ -238,6 +238,7 @@ def plot_next_word(distributions, vocab, k=10):
 
 # ---------------------------------------------------------------- notebook 05: LSTM and GRU
 
+MARKERS = ("s", "o", "^", "D", "v")
 CELL_COLORS = {"RNN": "tab:gray", "LSTM": "tab:blue", "GRU": "tab:orange", "Kneser-Ney": "tab:green",
                "window": "tab:purple"}
 
@@ -257,13 +258,16 @@ def plot_accuracy_against_delay(panels, chance=0.25):
 
     panels: list of (title, ks, {label: accuracies}); accuracies (len(ks),), or (seeds, len(ks)) drawn as the
     mean with the range over the seeds shaded.  Labels starting with RNN, LSTM or GRU get that cell's colour;
-    a label with a comma (a variant, 'LSTM, forget bias 0') is dashed."""
+    a label with a comma (a variant, 'LSTM, forget bias 0') is dashed; each line has its own marker, and the
+    earlier lines are wider, so that a curve equal to a later one still shows."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6), sharey=True, squeeze=False)
     for ax, (title, ks, curves) in zip(axes[0], panels):
-        for label, values in curves.items():
+        for k, (label, values) in enumerate(curves.items()):
             values = np.atleast_2d(np.asarray(values, dtype=float))
             style = "--" if "," in label else "-"
-            ax.plot(ks, values.mean(axis=0), style, marker="o", ms=4, lw=2, color=_cell_color(label), label=label)
+            width = max(1.5, 4.0 - 0.8 * k)                  # earlier lines wider: equal curves stay visible
+            ax.plot(ks, values.mean(axis=0), style, marker=MARKERS[k % len(MARKERS)], ms=5, lw=width,
+                    color=_cell_color(label), label=label)
             if len(values) > 1:
                 ax.fill_between(ks, values.min(axis=0), values.max(axis=0), color=_cell_color(label), alpha=0.15)
         ax.axhline(chance, color="k", ls=":", lw=1, label=f"chance ({chance:g})")

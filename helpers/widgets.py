@@ -141,4 +141,4 @@ def gate_explorer(sentences, activations, units=24):
         sentence=widgets.Dropdown(options=options, value=0, description="sentence",
                                   layout=widgets.Layout(width="80%")),
         gate=widgets.Dropdown(options=[(title, name) for name, title in GATE_TITLES.items()], value="f",
-                              description="show"))
+                              description="show", layout=widgets.Layout(width="45%")))
