@@ -112,6 +112,8 @@ MISTAKES = [
     ("lstm_forward", "h, c, step_cache = lstm_step_forward(x, h, c, params)",
      "h, _, step_cache = lstm_step_forward(x, h, c, params)", r"C_t is not carried to the next step", True),
     ("lstm_forward", "np.zeros_like(h0) if c0 is None else c0", "np.zeros_like(h0)", r"c0 is not used", True),
+    ("lstm_forward", "def lstm_forward(xs, h0, params, c0=None):", "def lstm_forward(xs, h0, params):\n    c0 = None",
+     r"the signature is lstm_forward\(xs, h0, params, c0=None\)", True),
     ("lstm_forward", "return np.stack(hs), cache", "return np.stack(hs), cache[::-1]",
      r"cache\[0\] returned by lstm_forward must be the cache of step 1", True),
     ("lstm_backward", "lstm_step_backward(dhs[t] + dh_next, dc_next, cache[t])",

@@ -512,8 +512,12 @@ def check_lstm_forward(lstm_forward, seed: int = 0, hidden: bool = False) -> Non
         seen["cache"], seen["T"] = cache, len(args[0])
         return {"hs": _array(hs, "hs", name)}
 
+    def signature_hint(case, err):
+        if isinstance(err, TypeError) and "positional argument" in str(err):
+            return "the signature is lstm_forward(xs, h0, params, c0=None): c0 is optional, zeros when None."
+
     with using_reference(lstm_forward, lstm_step_forward=lstm.lstm_step_forward):
-        caught = verify_named(outputs, name, cases, expected, summary=False, hints=(
+        caught = verify_named(outputs, name, cases, expected, summary=False, error_hints=(signature_hint,), hints=(
             _sequence_forward_hint(lambda xs, h0, p, c0=None: _lstm_sequence_variants(xs, h0, p, c0),
                                    LSTM_LOOP_ADVICE),))
         for case, exp in zip(cases, expected):
