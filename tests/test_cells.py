@@ -36,3 +36,14 @@ def test_count_parameters_errors():
         count_parameters("transformer", 3, 4)
     with pytest.raises(ValueError, match=r"count_parameters.*'H'"):
         count_parameters("gru", 3, 0)
+
+
+def test_cells_are_the_modules_cells_and_the_dict_never_changes():
+    """The grader compares the course's module-level dicts before and after a student's code: CELLS must not
+    fill itself on use."""
+    from helpers import gru, lstm, rnn
+    from helpers.cells import CELLS
+    assert (CELLS["rnn"], CELLS["lstm"], CELLS["gru"]) == (rnn.CELL, lstm.CELL, gru.CELL)
+    assert CELLS["lstm"] is lstm.CELL and dict(CELLS) == {}
+    with pytest.raises(KeyError, match="cell must be one of"):
+        CELLS["transformer"]
