@@ -3,7 +3,10 @@
 One module per concept: ``activations``, ``linear`` (affine maps: why
 nonlinearity and bias), ``layers`` (the (out, cache) layer API), ``mlp``,
 ``losses``, ``optim``, ``gradcheck``, ``classifier`` (the text classifier),
-``ngram``, ``window_lm``, ``cells`` (the recurrent cells behind one interface),
+``ngram``, ``window_lm``, ``cells`` (the recurrent cells behind one interface: ``rnn``, ``lstm``,
+``gru``, with ``bidirectional`` and ``stacked`` networks over any of them), ``rnn_lm`` and ``copy_task``
+(language models and the delayed-copy task on any cell), ``sequence_classifier`` (a sentence classifier on
+any cell), ``gate_analysis`` (gradient paths and gate activations),
 ``sampling`` (generating text: temperature, top-k, top-p, beam search), ``data``
 (the data sets), ``plots``, ``widgets``, ``progress`` (progress bars),
 ``runmode`` (grading mode, BLAS threads), ``validate`` (argument errors) and

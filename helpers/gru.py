@@ -26,9 +26,14 @@ Backward, with dh = dJ/dh_t (from above and from step t+1):
 
 Vectorised as the LSTM: the U_g x_t of all gates and steps in one matrix product, W_z and W_r
 on h_{t-1} in one product per step (W_h must wait for r_t), weight gradients after the loop.
+
+Notebook 05's exercises keep simpler caches: a step's cache is a dict {"x", "h_prev", "z", "r",
+"h_tilde", "params"} and a sequence's is the list of its step caches.  The backward functions here
+accept those too (``as_cache``).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +41,7 @@ import numpy as np
 from .cells import Cell
 from .recurrent import (check_call, check_params, check_upstream, init_gated, input_side_gradients, param_keys,
                         previous_states, sigmoid_tanh_, stack, step_columns, unstack)
+from .validate import describe, require_keys
 
 GATES = ("z", "r", "h")           # stacking order; "h" is the candidate h~
 KEYS = param_keys(GATES)          # ('W_z', 'U_z', 'b_z', 'W_r', 'U_r', 'b_r', 'W_h', 'U_h', 'b_h')
@@ -128,6 +134,31 @@ def _backward(dhs, cache, keep=False):
     return dxs, dh_tot, unstack(dW, dU, db, GATES)
 
 
+# ---------------------------------------------------------------- notebook 05's caches
+
+EXERCISE_CACHE = ("x", "h_prev", "z", "r", "h_tilde", "params")
+
+
+def as_cache(cache, fn: str) -> GRUCache:
+    """A GRUCache from gru_forward's or gru_step_forward's cache, from notebook 05's step cache (a dict with
+    the keys EXERCISE_CACHE; the step is recomputed from x, h_prev and params), or from a list of step caches
+    in time order (notebook 05's sequence cache).  ValueError for anything else."""
+    if isinstance(cache, GRUCache):
+        return cache
+    if isinstance(cache, Mapping):
+        require_keys(cache, EXERCISE_CACHE, "cache", fn)
+        xs, (h0,), arrays, dtype = check_call(cache["x"], [("h_prev", cache["h_prev"])], cache["params"], GATES, fn,
+                                              "cache['x']", sequence=False)
+        return _forward(xs, h0, arrays, dtype)[1]
+    if isinstance(cache, (list, tuple)) and cache:
+        steps = [as_cache(step, fn) for step in cache]
+        first = steps[0]
+        return GRUCache(*(np.concatenate([getattr(s, f) for s in steps]) if f in ("xs", "acts", "rhs", "hs")
+                          else getattr(first, f) for f in GRUCache._fields))
+    raise ValueError(f"{fn}: argument 'cache' must be the cache of gru_forward or gru_step_forward, a step cache "
+                     f"dict with the keys {list(EXERCISE_CACHE)}, or a list of step caches; received {describe(cache)}")
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -141,7 +172,9 @@ def gru_step_forward(x, h_prev, params):
 
 
 def gru_step_backward(dh, cache):
-    """Backward through one step: dh = dJ/dh_t (H, N) -> (dx (D, N), dh_prev (H, N), grads)."""
+    """Backward through one step: dh = dJ/dh_t (H, N) -> (dx (D, N), dh_prev (H, N), grads).
+    cache: gru_step_forward's (or notebook 05's step cache dict, see as_cache)."""
+    cache = as_cache(cache, "gru_step_backward")
     dh = check_upstream(dh, cache.h0.shape, "dh", "gru_step_backward")
     dxs, dh_tot, grads = _backward(dh[None], cache)
     return dxs[0], dh_tot[0], grads
@@ -155,7 +188,9 @@ def gru_forward(xs, h0, params):
 
 def gru_backward(dhs, cache):
     """Backpropagation through time.  dhs (T, H, N): dJ/dh_t from above at every step
-    -> (dxs (T, D, N), dh0 (H, N), grads: same keys and shapes as params)."""
+    -> (dxs (T, D, N), dh0 (H, N), grads: same keys and shapes as params).
+    cache: gru_forward's (or the list of step caches that notebook 05's gru_forward returns)."""
+    cache = as_cache(cache, "gru_backward")
     dhs = check_upstream(dhs, cache.hs.shape, "dhs", "gru_backward")
     dxs, dh_tot, grads = _backward(dhs, cache)
     return dxs, dh_tot[0], grads

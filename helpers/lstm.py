@@ -24,9 +24,14 @@ Vectorised: the four gates' U_g x_t + b_g of all time steps are one matrix produ
 loop, the four W_g h_{t-1} of a step one product, and all weight gradients one product per
 matrix after the loop (the weights are stacked internally; parameter dicts keep the slide names).
 Arrays keep their dtype (float32 in, float32 out).
+
+Notebook 05's exercises keep simpler caches: a step's cache is a dict {"x", "h_prev", "c_prev", "f",
+"i", "o", "c_tilde", "c", "params"} and a sequence's is the list of its step caches.  The backward
+functions here accept those too (``as_cache``).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +39,7 @@ import numpy as np
 from .cells import Cell
 from .recurrent import (check_call, check_upstream, init_gated, input_side_gradients, param_keys, previous_states,
                         sigmoid_tanh_, stack, step_columns, unstack)
+from .validate import describe, require_keys
 
 GATES = ("f", "i", "o", "c")      # stacking order; "c" is the candidate cell C~
 KEYS = param_keys(GATES)          # ('W_f', 'U_f', 'b_f', 'W_i', ..., 'b_c')
@@ -151,6 +157,31 @@ def _backward(dhs, cache, dc_last=None, keep=False):
     return dxs, dh_tot, dc_tot, unstack(dW, dU, db, GATES)
 
 
+# ---------------------------------------------------------------- notebook 05's caches
+
+EXERCISE_CACHE = ("x", "h_prev", "c_prev", "f", "i", "o", "c_tilde", "c", "params")
+
+
+def as_cache(cache, fn: str) -> LSTMCache:
+    """An LSTMCache from lstm_forward's or lstm_step_forward's cache, from notebook 05's step cache (a dict
+    with the keys EXERCISE_CACHE; the step is recomputed from x, h_prev, c_prev and params), or from a list
+    of step caches in time order (notebook 05's sequence cache).  ValueError for anything else."""
+    if isinstance(cache, LSTMCache):
+        return cache
+    if isinstance(cache, Mapping):
+        require_keys(cache, EXERCISE_CACHE, "cache", fn)
+        xs, (h0, c0), arrays, dtype = check_call(cache["x"], [("h_prev", cache["h_prev"]), ("c_prev", cache["c_prev"])],
+                                                 cache["params"], GATES, fn, "cache['x']", sequence=False)
+        return _forward(xs, h0, c0, arrays, dtype)[1]
+    if isinstance(cache, (list, tuple)) and cache:
+        steps = [as_cache(step, fn) for step in cache]
+        first = steps[0]
+        return LSTMCache(*(np.concatenate([getattr(s, f) for s in steps]) if f in ("xs", "acts", "cs", "tanh_cs", "hs")
+                           else getattr(first, f) for f in LSTMCache._fields))
+    raise ValueError(f"{fn}: argument 'cache' must be the cache of lstm_forward or lstm_step_forward, a step cache "
+                     f"dict with the keys {list(EXERCISE_CACHE)}, or a list of step caches; received {describe(cache)}")
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -165,7 +196,9 @@ def lstm_step_forward(x, h_prev, c_prev, params):
 
 def lstm_step_backward(dh, dc, cache):
     """Backward through one step: dh = dJ/dh_t, dc = dJ/dC_t from outside the step (H, N)
-    -> (dx (D, N), dh_prev (H, N), dc_prev (H, N), grads {W_f: (H, H), ..., b_c: (H, 1)})."""
+    -> (dx (D, N), dh_prev (H, N), dc_prev (H, N), grads {W_f: (H, H), ..., b_c: (H, 1)}).
+    cache: lstm_step_forward's (or notebook 05's step cache dict, see as_cache)."""
+    cache = as_cache(cache, "lstm_step_backward")
     shape = cache.h0.shape
     dh = check_upstream(dh, shape, "dh", "lstm_step_backward")
     dc = check_upstream(dc, shape, "dc", "lstm_step_backward")
@@ -185,7 +218,9 @@ def lstm_forward(xs, h0, params, c0=None):
 def lstm_backward(dhs, cache):
     """Backpropagation through time.  dhs (T, H, N): dJ/dh_t from above at every step (0 where h_t
     feeds nothing) -> (dxs (T, D, N), dh0 (H, N), grads: same keys and shapes as params).
-    The gradient into c0 is lstm_state_gradients(dhs, cache)[1][0] (or the LSTM Cell's backward)."""
+    The gradient into c0 is lstm_state_gradients(dhs, cache)[1][0] (or the LSTM Cell's backward).
+    cache: lstm_forward's (or the list of step caches that notebook 05's lstm_forward returns)."""
+    cache = as_cache(cache, "lstm_backward")
     dhs = check_upstream(dhs, cache.hs.shape, "dhs", "lstm_backward")
     dxs, dh_tot, _, grads = _backward(dhs, cache)
     return dxs, dh_tot[0], grads
@@ -211,6 +246,11 @@ def lstm_activations(cache):
     return {**out, "c": cache.cs.copy(), "h": cache.hs.copy()}
 
 
+def _cell_forward_with_state(xs, state0, params):
+    h0, c0 = (None, None) if state0 is None else state0          # None: h_0 = C_0 = 0
+    return lstm_forward(xs, h0, params, c0)
+
+
 def _cell_backward_with_state(dhs, cache):
     dxs, dh_tot, dc_tot, grads = _backward(check_upstream(dhs, cache.hs.shape, "dhs", "lstm_backward"), cache)
     return dxs, (dh_tot[0], dc_tot[0]), grads
@@ -225,7 +265,7 @@ CELL = Cell(
     name="lstm",
     keys=KEYS,
     init=lambda D, H, rng, dtype=np.float64: init_lstm(D, H, rng, dtype),
-    forward=lambda xs, state0, params: lstm_forward(xs, state0[0], params, state0[1]),
+    forward=_cell_forward_with_state,
     backward=_cell_backward_with_state,
     final_state=lambda cache: (cache.hs[-1], cache.cs[-1]),
     step=_step,

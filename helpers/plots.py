@@ -182,8 +182,9 @@ def plot_word_scores(words, scores, k=12):
 
 
 def plot_accuracy_by_kind(results, kinds):
-    """Grouped bars: results maps a model's name to {kind: accuracy}."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    """Grouped bars: results maps a model's name to {kind: accuracy}; the legend sits above the axes."""
+    rows = -(-(len(results) + 1) // 3)  # legend rows of at most three entries
+    fig, ax = plt.subplots(figsize=(max(8, 2.2 * len(kinds)), 3.4 + 0.25 * rows))
     width = 0.8 / len(results)
     for i, (model, accuracies) in enumerate(results.items()):
         x = np.arange(len(kinds)) + (i - (len(results) - 1) / 2) * width
@@ -194,8 +195,8 @@ def plot_accuracy_by_kind(results, kinds):
     ax.set_ylim(0, 1.1)
     ax.set_xlabel("kind of sentence")
     ax.set_ylabel("dev accuracy")
-    ax.set_title("accuracy on the dev sentences of each kind", fontsize=10, pad=28)
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(results) + 1, frameon=False)
+    ax.set_title("accuracy on the dev sentences of each kind", fontsize=10, pad=12 + 16 * rows)
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(3, len(results) + 1), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -508,5 +509,166 @@ def plot_copy_accuracy(ks, accuracies, chance):
     ax.set_title("how far back can the network remember?", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebook 05: LSTM and GRU
+
+MARKERS = ("s", "o", "^", "D", "v")
+CELL_COLORS = {"RNN": "tab:gray", "LSTM": "tab:blue", "GRU": "tab:orange", "Kneser-Ney": "tab:green",
+               "window": "tab:purple"}
+
+
+def _cell_color(label):
+    """The colour of the model a label names by its first words ('LSTM, forget bias 0' and '2-layer LSTM' ->
+    the LSTM's, '5-gram Kneser-Ney (03)' -> the n-grams', 'window LM (03)' -> the window LM's)."""
+    words = label.split(",")[0].split(" (")[0].split()
+    for name, color in CELL_COLORS.items():
+        if name in words:
+            return color
+    return None
+
+
+def plot_accuracy_against_delay(panels, chance=0.25):
+    """Delayed-copy accuracy against the delay k, one panel per run, one line per model, shared axes.
+
+    panels: list of (title, ks, {label: accuracies}); accuracies (len(ks),), or (seeds, len(ks)) drawn as the
+    mean with the range over the seeds shaded.  Labels starting with RNN, LSTM or GRU get that cell's colour;
+    a label with a comma (a variant, 'LSTM, forget bias 0') is dashed; each line has its own marker, and the
+    earlier lines are wider, so that a curve equal to a later one still shows."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6), sharey=True, squeeze=False)
+    for ax, (title, ks, curves) in zip(axes[0], panels):
+        for k, (label, values) in enumerate(curves.items()):
+            values = np.atleast_2d(np.asarray(values, dtype=float))
+            style = "--" if "," in label else "-"
+            width = max(1.5, 4.0 - 0.8 * k)                  # earlier lines wider: equal curves stay visible
+            ax.plot(ks, values.mean(axis=0), style, marker=MARKERS[k % len(MARKERS)], ms=5, lw=width,
+                    color=_cell_color(label), label=label)
+            if len(values) > 1:
+                ax.fill_between(ks, values.min(axis=0), values.max(axis=0), color=_cell_color(label), alpha=0.15)
+        ax.axhline(chance, color="k", ls=":", lw=1, label=f"chance ({chance:g})")
+        ax.set_xlabel("delay k (steps between the token and its answer)")
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(ks)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("accuracy of the answer")
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def plot_gradient_paths(panels):
+    """Gradient norms against the distance from the step that answers, log scale, one panel per situation.
+
+    panels: list of (title, {label: norms (T + 1,)}), norms[d] at distance d.  Labels starting with RNN, LSTM
+    or GRU get that cell's colour; labels mentioning C_ (the LSTM's cell) are solid, the others dashed when
+    the same cell also has a C_ curve; a variant (a label with a comma) is dotted."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), sharey=True, squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels):
+        with_cell = {label.split(" ")[0] for label in curves if "C_" in label}
+        for label, norms in curves.items():
+            norms = np.asarray(norms, dtype=float)
+            dashed = label.split(" ")[0] in with_cell and "C_" not in label
+            shown = np.where(norms > 0, norms, np.nan)               # log scale: a zero is not drawn
+            style = ":" if "," in label else "--" if dashed else "-"  # a variant (', forget bias 0') dotted
+            ax.semilogy(np.arange(len(norms)), shown, style, lw=2, color=_cell_color(label), label=label)
+        ax.set_xlabel("distance d from the answering step T (steps back)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="lower left")
+    axes[0, 0].set_ylabel("gradient norm, relative to ||dJ/dh_T||")
+    axes[0, 0].yaxis.set_major_formatter(_plain_log_formatter())
+    fig.tight_layout()
+    return fig
+
+
+def _plain_log_formatter():
+    """Tick labels 1, 0.1, 0.01, 1e-05 on a log axis (no 10^x mathtext)."""
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _: f"{v:g}")
+
+
+def plot_gate_heatmap(words, values, title, ax=None, vmin=0.0, vmax=1.0, cmap="viridis", units=None):
+    """One gate (or the cell) over a sentence: a heat map of units (rows) against the words read (columns).
+
+    words: the T words; values: (T, H); units: how many units to show (the first ones; None: all)."""
+    values = as_float_array(values, "values", "plot_gate_heatmap", ndim=2)
+    if values.shape[0] != len(words):
+        raise ValueError(f"plot_gate_heatmap: argument 'values' must have one row per word ({len(words)}); "
+                         f"received shape {values.shape}")
+    shown = values[:, :units].T
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(5.0, 0.42 * len(words) + 1.5), 0.16 * shown.shape[0] + 1.6))
+    image = ax.imshow(shown, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks(np.arange(len(words)), words, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("unit")
+    ax.set_title(title, fontsize=10)
+    (fig or ax.figure).colorbar(image, ax=ax, fraction=0.025, pad=0.01)
+    if fig is not None:
+        fig.tight_layout()
+    return fig or ax.figure
+
+
+GATE_TITLES = {"f": "forget gate f_t (1 = keep C_{t-1})", "i": "input gate i_t (1 = write C~_t)",
+               "o": "output gate o_t (1 = show tanh C_t)", "c_tilde": "candidate C~_t", "c": "cell C_t",
+               "h": "hidden state h_t"}
+
+
+def gate_range(name, values):
+    """(vmin, vmax, cmap) for a heat map of ``name``: [0, 1] for the gates, symmetric for C~, C and h."""
+    if name in ("f", "i", "o"):
+        return 0.0, 1.0, "viridis"
+    bound = max(float(np.abs(values).max()), 1e-12) if name == "c" else 1.0
+    return -bound, bound, "RdBu_r"
+
+
+def plot_sentence_gates(words, activations, names=("f", "i", "o"), units=24):
+    """The gates of an LSTM over one sentence, one heat map per gate, stacked (same words, same units)."""
+    fig, axes = plt.subplots(len(names), 1, figsize=(max(6.0, 0.42 * len(words) + 2), 2.0 * len(names) + 0.8),
+                             sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        vmin, vmax, cmap = gate_range(name, activations[name])
+        plot_gate_heatmap(words, activations[name], GATE_TITLES[name], ax=ax, vmin=vmin, vmax=vmax, cmap=cmap,
+                          units=units)
+    for ax in axes[:-1, 0]:
+        ax.tick_params(labelbottom=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_family(rows):
+    """Test perplexity of a family of language models as horizontal bars, best at the bottom.
+
+    rows: list of (label, test perplexity, note) where note (e.g. parameters and seconds per epoch) is written
+    beside the bar."""
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(rows) + 1.2))
+    order = sorted(range(len(rows)), key=lambda i: -rows[i][1])
+    values = [rows[i][1] for i in order]
+    bars = ax.barh(np.arange(len(rows)), values, color=[_cell_color(rows[i][0]) or "tab:olive" for i in order])
+    ax.bar_label(bars, labels=[f"{rows[i][1]:.1f}  {rows[i][2]}" for i in order], fontsize=8, padding=3)
+    ax.set_yticks(np.arange(len(rows)), [rows[i][0] for i in order], fontsize=9)
+    ax.set_xlabel("test perplexity (lower is better)")
+    ax.set_xlim(0, max(values) * 1.55)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gru_forms(hs_by_form, unit=0, example=0):
+    """One unit's h_t over time for several GRU computations with the same weights (lecture's, PyTorch's, ...).
+
+    hs_by_form: {label: hs (T, H, N)}."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for (label, hs), style in zip(hs_by_form.items(), ("-", "--", ":", "-.")):
+        ax.plot(np.arange(1, len(hs) + 1), np.asarray(hs)[:, unit, example], style, marker="o", ms=3, lw=2,
+                label=label)
+    ax.set_xlabel("step t")
+    ax.set_ylabel(f"h_t of unit {unit}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -294,6 +294,11 @@ def _init(D, H, rng=None, dtype=np.float64):
 
 
 def _forward(xs, state0, params):
+    if state0 is None:                                   # the zero state h_0 = 0, (H, N)
+        require_keys(params, KEYS, "params", "rnn_forward")
+        Wh, xs = np.asarray(params["Wh"]), np.asarray(xs)
+        state0 = np.zeros((Wh.shape[0] if Wh.ndim else 0, xs.shape[-1] if xs.ndim else 0),
+                          dtype=np.result_type(xs.dtype, Wh.dtype, np.float32))
     return rnn_forward(xs, state0, params)
 
 

@@ -147,3 +147,30 @@ def gradient_norm_explorer(H=32, seed=1):
         activation=widgets.Dropdown(options=["tanh", "identity", "relu"], value="tanh", description="f"),
         T=widgets.IntSlider(value=50, min=5, max=200, step=5, description="length T", continuous_update=False),
     )
+
+
+# ---------------------------------------------------------------- notebook 05: LSTM and GRU
+
+
+def gate_explorer(sentences, activations, units=24):
+    """Pick a sentence and a gate; see the LSTM's gate over the sentence as a heat map (units x words).
+
+    sentences: list of word lists (what the model read); activations: function(index of the sentence) ->
+    {'f', 'i', 'o', 'c_tilde', 'c', 'h'}, each (T, H)."""
+    from .plots import GATE_TITLES, gate_range, plot_gate_heatmap
+
+    def draw(sentence, gate):
+        values = activations(sentence)[gate]
+        vmin, vmax, cmap = gate_range(gate, values)
+        plot_gate_heatmap(sentences[sentence], values, GATE_TITLES[gate], vmin=vmin, vmax=vmax, cmap=cmap,
+                          units=units)
+        plt.show()
+        plt.close("all")
+
+    options = [(" ".join(words)[:70], i) for i, words in enumerate(sentences)]
+    return widgets.interactive(
+        draw,
+        sentence=widgets.Dropdown(options=options, value=0, description="sentence",
+                                  layout=widgets.Layout(width="80%")),
+        gate=widgets.Dropdown(options=[(title, name) for name, title in GATE_TITLES.items()], value="f",
+                              description="show", layout=widgets.Layout(width="45%")))

@@ -104,4 +104,52 @@ MISTAKES = {
             False,
         ),
     },
+    "05_lstm_gru": {
+        "lstm_h_without_tanh": (
+            "lstm_step_forward",
+            "def lstm_step_forward(x, h_prev, c_prev, params):\n"
+            "    p = params\n"
+            "    f = sigmoid(p['W_f'] @ h_prev + p['U_f'] @ x + p['b_f'])\n"
+            "    i = sigmoid(p['W_i'] @ h_prev + p['U_i'] @ x + p['b_i'])\n"
+            "    o = sigmoid(p['W_o'] @ h_prev + p['U_o'] @ x + p['b_o'])\n"
+            "    c_tilde = np.tanh(p['W_c'] @ h_prev + p['U_c'] @ x + p['b_c'])\n"
+            "    c = f * c_prev + i * c_tilde\n"
+            "    cache = {'x': x, 'h_prev': h_prev, 'c_prev': c_prev, 'f': f, 'i': i, 'o': o, 'c_tilde': c_tilde,\n"
+            "             'c': c, 'params': params}\n"
+            "    return o * c, c, cache\n",
+            True,
+        ),
+        "lstm_backward_drops_dc": (
+            "lstm_backward",
+            "def lstm_backward(dhs, cache):\n"
+            "    dh_next = np.zeros_like(dhs[0])\n"
+            "    dxs, grads = [None] * len(cache), None\n"
+            "    for t in reversed(range(len(cache))):\n"
+            "        dxs[t], dh_next, _, g = lstm_step_backward(dhs[t] + dh_next, np.zeros_like(dhs[0]), cache[t])\n"
+            "        grads = g if grads is None else {k: grads[k] + g[k] for k in grads}\n"
+            "    return np.stack(dxs), dh_next, grads\n",
+            True,
+        ),
+        "gru_pytorch_swap": (
+            "gru_step_forward",
+            "def gru_step_forward(x, h_prev, params):\n"
+            "    p = params\n"
+            "    z = sigmoid(p['W_z'] @ h_prev + p['U_z'] @ x + p['b_z'])\n"
+            "    r = sigmoid(p['W_r'] @ h_prev + p['U_r'] @ x + p['b_r'])\n"
+            "    h_tilde = np.tanh(p['W_h'] @ (r * h_prev) + p['U_h'] @ x + p['b_h'])\n"
+            "    h = z * h_prev + (1 - z) * h_tilde\n"
+            "    return h, {'x': x, 'h_prev': h_prev, 'z': z, 'r': r, 'h_tilde': h_tilde, 'params': params}\n",
+            True,
+        ),
+        "bidirectional_equal_halves": (
+            "bidirectional_backward",
+            "def bidirectional_backward(dhs, cache):\n"
+            "    cell, cache_fw, cache_bw, _ = cache\n"
+            "    H = dhs.shape[1] // 2\n"
+            "    dxs_fw, dstate_fw, grads_fw = cell.backward(dhs[:, :H], cache_fw)\n"
+            "    dxs_bw, dstate_bw, grads_bw = cell.backward(dhs[::-1, H:], cache_bw)\n"
+            "    return dxs_fw + dxs_bw[::-1], (dstate_fw, dstate_bw), grads_fw, grads_bw\n",
+            False,
+        ),
+    },
 }

@@ -8,7 +8,7 @@ from helpers.bidirectional import bidirectional_backward, bidirectional_forward
 from helpers.cells import CELLS
 from helpers.gradcheck import gradcheck
 
-CELL_NAMES = ("lstm", "gru")   # the RNN cell (helpers.rnn) is built on another branch
+CELL_NAMES = ("rnn", "lstm", "gru")
 
 
 def random_state(name, H, N, rng):
@@ -36,7 +36,7 @@ def state_arrays(state):
 @pytest.mark.parametrize("name", CELL_NAMES)
 def test_outputs_are_both_directions_in_time_order(name):
     cell, xs, (s_fw, s_bw), params_fw, params_bw = random_case(name, T=5, H=3)
-    hs, _ = bidirectional_forward(xs, (s_fw, s_bw), params_fw, params_bw, name)
+    hs, _ = bidirectional_forward(xs, params_fw, params_bw, name, (s_fw, s_bw))
     assert hs.shape == (5, 6, 3)
     np.testing.assert_array_equal(hs[:, :3], cell.forward(xs, s_fw, params_fw)[0])
     state, by_hand = s_bw, {}
@@ -49,8 +49,8 @@ def test_outputs_are_both_directions_in_time_order(name):
 def test_zero_initial_states_by_default_and_the_cell_as_an_object(name):
     cell, xs, (s_fw, s_bw), params_fw, params_bw = random_case(name)
     zeros = tuple(cell.zero_state(2, 3) for _ in range(2))
-    np.testing.assert_array_equal(bidirectional_forward(xs, None, params_fw, params_bw, cell)[0],
-                                  bidirectional_forward(xs, zeros, params_fw, params_bw, name)[0])
+    np.testing.assert_array_equal(bidirectional_forward(xs, params_fw, params_bw, cell)[0],
+                                  bidirectional_forward(xs, params_fw, params_bw, name, zeros)[0])
 
 
 @pytest.mark.parametrize("name", CELL_NAMES)
@@ -59,10 +59,10 @@ def test_backward_against_central_differences(name):
     dhs = np.random.default_rng(3).normal(size=(4, 4, 3))
 
     def J(_):
-        return float(np.sum(dhs * bidirectional_forward(xs, h0s, params_fw, params_bw, name)[0]))
+        return float(np.sum(dhs * bidirectional_forward(xs, params_fw, params_bw, name, h0s)[0]))
 
     dxs, (ds_fw, ds_bw), grads_fw, grads_bw = bidirectional_backward(
-        dhs, bidirectional_forward(xs, h0s, params_fw, params_bw, name)[1])
+        dhs, bidirectional_forward(xs, params_fw, params_bw, name, h0s)[1])
     check(J, xs, dxs)
     check(J, params_fw, grads_fw)
     check(J, params_bw, grads_bw)
@@ -73,7 +73,7 @@ def test_backward_against_central_differences(name):
 def test_gradient_from_one_output_reaches_only_what_that_output_read():
     """dJ/dx_s from the backward direction's h_t is zero for s < t, from the forward direction's for s > t."""
     cell, xs, h0s, params_fw, params_bw = random_case("gru", T=5, seed=4)
-    _, cache = bidirectional_forward(xs, h0s, params_fw, params_bw, "gru")
+    _, cache = bidirectional_forward(xs, params_fw, params_bw, "gru", h0s)
     dhs = np.zeros((5, 4, 3))
     dhs[2, 2:] = 1.0                                  # the backward direction's h_3 only
     dxs = bidirectional_backward(dhs, cache)[0]
@@ -87,7 +87,7 @@ def test_gradient_from_one_output_reaches_only_what_that_output_read():
 def test_float32_stays_float32():
     cell, xs, _, params_fw, params_bw = random_case("lstm", seed=5)
     to32 = lambda p: {k: v.astype(np.float32) for k, v in p.items()}   # noqa: E731
-    hs, cache = bidirectional_forward(xs.astype(np.float32), None, to32(params_fw), to32(params_bw), "lstm")
+    hs, cache = bidirectional_forward(xs.astype(np.float32), to32(params_fw), to32(params_bw), "lstm")
     dxs, _, grads_fw, grads_bw = bidirectional_backward(np.ones_like(hs), cache)
     assert hs.dtype == dxs.dtype == np.float32
     assert all(g.dtype == np.float32 for g in [*grads_fw.values(), *grads_bw.values()])
@@ -96,14 +96,14 @@ def test_float32_stays_float32():
 def test_argument_errors():
     cell, xs, h0s, params_fw, params_bw = random_case("lstm", seed=6)
     with pytest.raises(ValueError, match=r"^argument 'cell' must be one of \['rnn', 'lstm', 'gru'\]"):
-        bidirectional_forward(xs, h0s, params_fw, params_bw, "transformer")
+        bidirectional_forward(xs, params_fw, params_bw, "transformer", h0s)
     del params_bw["W_o"]
     with pytest.raises(ValueError, match=r"^bidirectional_forward: argument 'params_bw' is missing key\(s\) "
                                          r"\['W_o'\]"):
-        bidirectional_forward(xs, h0s, params_fw, params_bw, "lstm")
+        bidirectional_forward(xs, params_fw, params_bw, "lstm", h0s)
     with pytest.raises(TypeError, match=r"^bidirectional_forward: argument 'h0s' must be None or a pair"):
-        bidirectional_forward(xs, np.zeros((2, 3)), params_fw, params_fw, "lstm")
-    _, cache = bidirectional_forward(xs, None, params_fw, params_fw, "lstm")
-    with pytest.raises(ValueError, match=r"^bidirectional_backward: argument 'dhs' must have shape \(4, 4, 3\); "
-                                         r"received shape \(4, 2, 3\)"):
+        bidirectional_forward(xs, params_fw, params_fw, "lstm", np.zeros((2, 3)))
+    _, cache = bidirectional_forward(xs, params_fw, params_fw, "lstm")
+    with pytest.raises(ValueError, match=r"^bidirectional_backward: argument 'dhs' must have more than H_fw = 2 rows "
+                                         r"per step .*; received shape \(4, 2, 3\)"):
         bidirectional_backward(np.zeros((4, 2, 3)), cache)

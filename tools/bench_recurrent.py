@@ -15,7 +15,10 @@ The two implementations alternate step by step; each figure is the median of the
 ratio = NumPy / PyTorch (goal: <= 1.0).  Every cell of helpers.cells whose module exists
 (helpers/rnn.py, lstm.py, gru.py) is benchmarked.
 
-    python tools/bench_recurrent.py [--repeats 30] [--cells rnn lstm] [--dtypes float32] [--kinds layer]
+    python tools/bench_recurrent.py [--repeats 30] [--cells rnn lstm] [--dtypes float32] [--kinds layer] [--clock cpu]
+
+--clock cpu times the CPU time of the process instead of the elapsed time: on a machine shared with other
+work (CI, a busy laptop) it is disturbed less.
     from tools.bench_recurrent import bench; rows = bench()       # list of dicts
 """
 from __future__ import annotations
@@ -174,19 +177,24 @@ def torch_layer(cell, dtype, shapes=SHAPES, seed=0):
 KINDS = {"LM step": (numpy_step, torch_step), "layer": (numpy_layer, torch_layer)}
 
 
-def _time(functions, repeats, warmup):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _time(functions, repeats, warmup, clock="wall"):
     """Median ms of each function, calling them in turn (so a busy machine slows both alike)."""
+    now = CLOCKS[clock]
     times = {k: [] for k in functions}
     for i in range(warmup + repeats):
         for k, f in functions.items():
-            start = time.perf_counter()
+            start = now()
             f()
             if i >= warmup:
-                times[k].append(time.perf_counter() - start)
+                times[k].append(now() - start)
     return {k: _median_ms(v) for k, v in times.items()}
 
 
-def bench(cells=None, dtypes=("float32", "float64"), repeats=30, warmup=3, shapes=SHAPES, kinds=tuple(KINDS)):
+def bench(cells=None, dtypes=("float32", "float64"), repeats=30, warmup=3, shapes=SHAPES, kinds=tuple(KINDS),
+          clock="wall"):
     """Rows {"kind", "cell", "dtype", "numpy_ms", "torch_ms", "ratio"} (torch_ms and ratio None without
     torch), each a median over ``repeats`` alternating runs of the two implementations."""
     rows = []
@@ -196,7 +204,7 @@ def bench(cells=None, dtypes=("float32", "float64"), repeats=30, warmup=3, shape
                 for dtype in dtypes:
                     make_numpy, make_torch = KINDS[kind]
                     functions = {"numpy": make_numpy(cell, dtype, shapes), "torch": make_torch(cell, dtype, shapes)}
-                    ms = _time({k: f for k, f in functions.items() if f is not None}, repeats, warmup)
+                    ms = _time({k: f for k, f in functions.items() if f is not None}, repeats, warmup, clock)
                     torch_ms = ms.get("torch")
                     rows.append({"kind": kind, "cell": cell, "dtype": np.dtype(dtype).name, "numpy_ms": ms["numpy"],
                                  "torch_ms": torch_ms, "ratio": ms["numpy"] / torch_ms if torch_ms else None})
@@ -209,11 +217,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="*", default=None, help=f"cells (default: those present of {CELLS.NAMES})")
     parser.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument("--clock", default="wall", choices=list(CLOCKS), help="elapsed (wall) or CPU time")
     args = parser.parse_args(argv)
     print("LM step: forward, backward, global-norm clipping, SGD; layer: cell forward + backward of a sequence")
-    print(", ".join(f"{k} = {v}" for k, v in SHAPES.items()) + f"; one thread; median of {args.repeats}")
+    print(", ".join(f"{k} = {v}" for k, v in SHAPES.items()) + f"; one thread; median {args.clock} time of "
+          f"{args.repeats}")
     print(f"{'benchmark':<10}{'cell':<6}{'dtype':<9}{'NumPy (ms)':>12}{'PyTorch (ms)':>14}{'ratio':>8}")
-    for row in bench(args.cells, args.dtypes, args.repeats, kinds=args.kinds):
+    for row in bench(args.cells, args.dtypes, args.repeats, kinds=args.kinds, clock=args.clock):
         torch_ms = f"{row['torch_ms']:>14.2f}" if row["torch_ms"] else f"{'(no torch)':>14}"
         ratio = f"{row['ratio']:>8.2f}" if row["ratio"] else f"{'':>8}"
         print(f"{row['kind']:<10}{row['cell']:<6}{row['dtype']:<9}{row['numpy_ms']:>12.2f}{torch_ms}{ratio}")
