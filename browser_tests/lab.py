@@ -1,0 +1,450 @@
+"""JupyterLab in the system's Chromium, driven by Playwright: the machinery of `make test-browser`
+and of tools/screenshot.py.
+
+    with JupyterLab(root) as lab, chromium() as browser:
+        nb = NotebookPage(browser, lab, "01_activations/01_activations.ipynb")
+        nb.start_run_all(); nb.wait_run_all()
+        state = nb.state()          # cells, outputs and what the page shows of them
+        nb.screenshot(path)         # the whole notebook in one PNG
+
+JupyterLab runs on 127.0.0.1 on a free port with a random token; every Jupyter, IPython and
+matplotlib state folder is a temporary one.  It starts through the repository's `start` script, so
+it has the students' configuration (jupyter-config/student: nbgrader's instructor tools hidden),
+exactly as Binder and `make lab` have it; `JupyterLab(root, student=False)` is the instructor's.
+The browser is Debian's Chromium (/usr/bin/chromium, or $CHROMIUM): Playwright never downloads one.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START = ROOT / "start"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 900}
+
+INSTALL_CHROMIUM = f"""\
+Chromium was not found at {CHROMIUM}: the browser test needs Debian's Chromium (Playwright drives it
+and never downloads a browser of its own).  Install it, with the fonts for the Chinese terms:
+
+    sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk
+
+(as root, without sudo).  Elsewhere, point the test at a Chromium or Chrome of version 120 or newer:
+make test-browser CHROMIUM=/path/to/chromium"""
+
+INSTALL_PLAYWRIGHT = """\
+The Python package playwright is missing: `make test-browser` installs it (pip install -e ".[browser]").
+Never run `playwright install`: the test uses the system's Chromium."""
+
+# JupyterLab user settings for the test (in the temporary config folder, never the user's).
+SETTINGS = {
+    # Every cell stays in the page, so what the test reads and photographs is rendered.
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # No "fetch Jupyter news?" toast over the notebook, no request outside.
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+FIGURE_AS_TEXT = r"^<(Figure|matplotlib\.figure\.Figure)[^>]*>$"
+
+
+class ChromiumMissing(RuntimeError):
+    pass
+
+
+def require_chromium() -> str:
+    """The path of the system's Chromium; ChromiumMissing with the install command if it is not there."""
+    path = shutil.which(CHROMIUM)
+    if path is None or not os.access(path, os.X_OK):
+        raise ChromiumMissing(INSTALL_CHROMIUM)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def jupyter_env(state: Path) -> dict:
+    """Environment for lab and its kernels: every state folder under ``state``, this Python's tools
+    first on PATH, and none of the variables that would change how a notebook runs."""
+    env = dict(os.environ)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        env[var] = str(state / var.lower())
+        (state / var.lower()).mkdir(parents=True, exist_ok=True)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    for var in ("NBGRADER_EXECUTION", "MPLBACKEND", "JUPYTER_CONFIG_PATH", "JUPYTER_PATH"):
+        env.pop(var, None)  # a student's kernel: normal mode, inline figures, the course's config only
+    for name, values in SETTINGS.items():
+        path = state / "jupyter_config_dir" / "lab" / "user-settings" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return env
+
+
+class JupyterLab:
+    """A JupyterLab server on ``root_dir`` for the length of a ``with`` block (state in a temporary
+    folder; lab's log in it, shown when the server fails to start)."""
+
+    def __init__(self, root_dir: Path, student: bool = True, startup_timeout: float = 90):
+        self.root_dir, self.student, self.startup_timeout = Path(root_dir), student, startup_timeout
+        self.token = secrets.token_hex(16)
+        self.port = None
+        self.proc = None
+
+    def __enter__(self):
+        self.state = Path(tempfile.mkdtemp(prefix="course-lab-"))
+        self.env = jupyter_env(self.state)
+        self.log_path = self.state / "jupyter-lab.log"
+        self.port = free_port()
+        cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root_dir}",
+               "--LabApp.expose_app_in_browser=True"]
+        if self.student:
+            cmd = [str(START)] + cmd
+        # cwd: the repository, as `make lab` runs it (nbgrader's Validate reads nbgrader_config.py there);
+        # its own process group, so the kernels go down with lab if it has to be killed.
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "".join(self.log_path.read_text().splitlines(True)[-lines:])
+        return ""
+
+    def api(self, path: str, method: str = "GET", timeout: float = 10) -> tuple[int, bytes]:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def url(self, path: str = "", workspace: str | None = None) -> str:
+        """The lab page opening ``path`` (relative to root_dir), in a workspace of its own if named."""
+        base = f"/lab/workspaces/{workspace}" if workspace else "/lab"
+        tree = f"/tree/{path}" if path else ""
+        return f"http://127.0.0.1:{self.port}{base}{tree}?reset&token={self.token}"
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with code {self.proc.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
+                if self.api("/api/status", timeout=2)[0] == 200:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"jupyter lab did not answer within {self.startup_timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self):
+        """Ask the server to shut down (it stops its kernels), then make sure of it."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
+            self.api("/api/shutdown", method="POST", timeout=5)
+        for sig, wait in ((None, 15), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            if sig is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+@contextlib.contextmanager
+def chromium(viewport: dict = VIEWPORT):
+    """A browser context of the system's Chromium, headless."""
+    executable = require_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RuntimeError(INSTALL_PLAYWRIGHT) from None
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_context(viewport=viewport)
+        finally:
+            browser.close()
+
+
+# JavaScript run in the page (window.jupyterapp exists because lab runs with
+# --LabApp.expose_app_in_browser).  Each function takes the notebook's path and finds its panel.
+FIND_PANEL = """const panel = Array.from(window.jupyterapp.shell.widgets('main'))
+    .find(w => w.content && w.sessionContext && w.context && w.context.path === path);"""
+
+# The state of a notebook: per code cell, its nbgrader metadata and tags, whether it ran, each output
+# as the model holds it and as the page renders it (by index), and what rendered inside widgets
+# (their own output areas are not in the notebook model).
+JS_STATE = r"""path => {
+  %s
+  if (!panel) return null;
+  const ctx = panel.sessionContext, kernel = ctx.session && ctx.session.kernel;
+  const text = el => (el.innerText || el.textContent || '').replace(/\s+$/, '');
+  const images = el => Array.from(el.querySelectorAll('img')).map(i => ({
+      loaded: i.complete && i.naturalWidth > 0, width: i.naturalWidth, height: i.naturalHeight}));
+  const cells = [];
+  Array.from(panel.content.widgets).forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const outputs = [];
+    for (let j = 0; j < cell.model.outputs.length; j++) {
+      const o = cell.model.outputs.get(j).toJSON();
+      const t = o.text === undefined ? '' : (typeof o.text === 'string' ? o.text : o.text.join(''));
+      outputs.push({type: o.output_type, name: o.name || null, ename: o.ename || null, evalue: o.evalue || null,
+                    mimes: Object.keys(o.data || {}), text: t.slice(0, 500)});
+    }
+    const area = cell.outputArea ? cell.outputArea.node : null;
+    const dom = area ? Array.from(area.querySelectorAll(':scope > .jp-OutputArea-child > .jp-OutputArea-output'))
+      .map(el => ({mime: el.getAttribute('data-mime-type'), text: text(el).slice(0, 2000), images: images(el),
+                   widget: !!el.querySelector('.jupyter-widgets'),
+                   widgetError: /Error displaying widget|Loading widget|model not found/i.test(el.textContent)}))
+      : [];
+    const nested = area ? Array.from(area.querySelectorAll('.jupyter-widgets .jp-OutputArea-output'))
+      .map(el => ({mime: el.getAttribute('data-mime-type'), text: text(el).slice(0, 2000)})) : [];
+    const prompt = cell.promptNode ? cell.promptNode.textContent : '';
+    cells.push({index, nbgrader: cell.model.getMetadata('nbgrader') || null, tags: cell.model.getMetadata('tags') || [],
+                source: cell.model.sharedModel.getSource().slice(0, 200), executionCount: cell.model.executionCount,
+                pending: prompt.includes('*'), outputs, dom, nested});
+  });
+  const run = (window.__runAll || {})[path] || {};
+  return {
+    path, id: panel.id, ready: ctx.isReady, kernel: kernel ? kernel.status : null, cells,
+    mathErrors: panel.node.querySelectorAll('mjx-merror, .MathJax_Error').length,
+    imagesLoaded: Array.from(panel.node.querySelectorAll('.jp-OutputArea-output img')).every(i => i.complete),
+    runAllDone: run.done === true, runAllError: run.error || null,
+  };
+}""" % FIND_PANEL
+
+# Run > Run All Cells on the notebook, as a student would; window.__runAll[path] records the end.
+JS_RUN_ALL = """path => {
+  %s
+  window.jupyterapp.shell.activateById(panel.id);
+  window.__runAll = window.__runAll || {};
+  const run = window.__runAll[path] = {done: false, error: null};
+  window.jupyterapp.commands.execute('notebook:run-all-cells')
+    .then(() => { run.done = true; })
+    .catch(e => { run.done = true; run.error = String(e); });
+}""" % FIND_PANEL
+
+# The notebook's scrolling element, scrolled to the top, and the height of its content up to the end
+# of the last cell (the notebook adds empty space after it, to scroll past the end).
+JS_EXTENT = """path => {
+  %s
+  const el = panel.node.querySelector('.jp-WindowedPanel-outer') || panel.content.node;
+  el.scrollTop = 0;
+  const cells = el.querySelectorAll('.jp-Cell');
+  const last = cells[cells.length - 1];
+  const box = el.getBoundingClientRect();
+  const end = last ? last.getBoundingClientRect().bottom - box.top + 24 : el.scrollHeight;
+  return {top: box.top, visible: el.clientHeight, content: Math.min(end, el.scrollHeight)};
+}""" % FIND_PANEL
+
+
+class LabPage:
+    """JupyterLab loaded once in a browser page, with both sidebars collapsed; notebooks open in it
+    as tabs (one page: a page in the background would be throttled by the browser)."""
+
+    def __init__(self, context, lab: JupyterLab, timeout: float = 120):
+        self.lab, self.timeout = lab, timeout
+        self.page = context.new_page()
+        self.errors = []  # uncaught errors of the page's scripts
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.goto(lab.url(workspace="test-" + secrets.token_hex(4)))
+        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout * 1000)
+        self.page.evaluate("() => window.jupyterapp.restored")
+        self.collapse_sidebars()
+
+    def collapse_sidebars(self):
+        self.page.evaluate("() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }")
+
+    def open(self, path: str) -> "Notebook":
+        return Notebook(self, path)
+
+    def close(self):
+        self.page.close()
+
+
+class Notebook:
+    """One notebook open in a LabPage, with its kernel started."""
+
+    def __init__(self, lab_page: LabPage, path: str):
+        self.lab_page, self.page, self.path = lab_page, lab_page.page, path
+        self.page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'})"
+                           ".then(() => undefined)", path)
+        self.wait_until(lambda s: s["ready"] and s["kernel"] == "idle", lab_page.timeout, "an idle kernel")
+        self.id = self.state()["id"]
+        self.node = self.page.locator(f'[id="{self.id}"]')
+
+    @property
+    def page_errors(self) -> list[str]:
+        return self.lab_page.errors
+
+    def activate(self):
+        self.page.evaluate("id => window.jupyterapp.shell.activateById(id)", self.id)
+
+    def close(self):
+        """Shut the kernel down and close the tab."""
+        with contextlib.suppress(Exception):
+            self.page.evaluate(f"path => {{ {FIND_PANEL} return panel.sessionContext.shutdown()"
+                               ".then(() => panel.dispose()); }}", self.path)
+
+    def state(self) -> dict:
+        return self.page.evaluate(JS_STATE, self.path)
+
+    def wait_until(self, predicate, timeout: float, what: str, poll: float = 0.25) -> dict:
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            state = self.state()
+            if state and predicate(state):
+                return state
+            time.sleep(poll)
+        raise TimeoutError(f"{self.path}: timed out after {timeout:.0f} s waiting for {what}; "
+                           f"kernel {state and state['kernel']}")
+
+    def run_all(self, timeout: float = 180, quiet: float = 2.0) -> dict:
+        """Run All Cells; wait until it has finished and the page has stopped changing; the state.
+
+        JupyterLab's Run All resolves, and clears the [*] of the queued cells, at the first cell that
+        fails, even when the cell's `raises-exception` tag lets the kernel go on with the rest; so the
+        end is: every code cell ran and the kernel is idle, or the kernel stayed idle ``quiet`` seconds
+        with nothing more running (Run All stopped early)."""
+        self.page.evaluate(JS_RUN_ALL, self.path)
+        deadline = time.monotonic() + timeout
+        quiet_since, last = None, None
+        while time.monotonic() < deadline:
+            state = self.state()
+            ran = [c["executionCount"] for c in state["cells"]]
+            idle = state["runAllDone"] and state["kernel"] == "idle" and not any(c["pending"] for c in state["cells"])
+            if idle and None not in ran:
+                return self.settle()
+            quiet_since = (quiet_since if ran == last else time.monotonic()) if idle else None
+            if quiet_since is not None and time.monotonic() - quiet_since >= quiet:
+                return self.settle()
+            last = ran
+            time.sleep(0.25)
+        raise TimeoutError(f"{self.path}: Run All did not finish within {timeout:.0f} s")
+
+    def settle(self, polls: int = 20) -> dict:
+        """Widgets, images and MathJax render after the kernel goes idle: wait until the state is
+        the same twice, 0.5 s apart."""
+        last = None
+        for _ in range(polls):
+            time.sleep(0.5)
+            state = self.state()
+            if state == last and state["imagesLoaded"]:
+                break
+            last = state
+        return state
+
+    def screenshot(self, path: Path) -> Path:
+        """The whole notebook in one PNG: the page is made as tall as the notebook, then put back."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.activate()
+        self.lab_page.collapse_sidebars()
+        size = self.page.viewport_size
+        extent = self.page.evaluate(JS_EXTENT, self.path)
+        chrome = size["height"] - extent["visible"]  # menus, toolbar and status bar around the notebook
+        self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(extent["content"] + chrome))})
+        try:
+            self.page.evaluate(f"path => new Promise(done => requestAnimationFrame(() => {{ {FIND_PANEL} "
+                               "(panel.node.querySelector('.jp-WindowedPanel-outer') || panel.content.node).scrollTop = 0;"
+                               " setTimeout(done, 300); }))", self.path)
+            self.page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=10_000)
+            self.page.screenshot(path=str(path))
+        finally:
+            self.page.set_viewport_size(size)
+        return path
+
+    # ---- widgets -----------------------------------------------------------------------------------
+
+    def explorers(self) -> list:
+        """The interactive explorers: widget outputs holding a control and an output area of their own."""
+        self.activate()
+        outputs = self.node.locator(".jp-Cell .jp-OutputArea-child > .jp-OutputArea-output:has(.widget-output)")
+        return [outputs.nth(i) for i in range(outputs.count())
+                if outputs.nth(i).locator(".widget-slider, select, input[type=text]").count()]
+
+    @staticmethod
+    def figure_of(explorer) -> str | None:
+        """The figure an explorer shows now (its image data), or None."""
+        images = explorer.locator(".widget-output img")
+        return images.first.get_attribute("src") if images.count() else None
+
+    def move_first_control(self, explorer) -> str:
+        """Move the explorer's first slider as a student would (drag its handle), or, if it has none,
+        choose another value of its first menu or text box.  Returns what was done."""
+        explorer.scroll_into_view_if_needed()
+        slider = explorer.locator(".widget-slider .noUi-handle")
+        if slider.count():
+            box = slider.first.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            self.page.mouse.move(x, y)
+            self.page.mouse.down()
+            self.page.mouse.move(x + 60, y, steps=6)
+            self.page.mouse.up()
+            label = explorer.locator(".widget-slider .widget-label").first.inner_text()
+            return f"dragged the slider {label!r}"
+        select = explorer.locator("select")
+        if select.count():
+            current = select.first.input_value()
+            choice = next(o for o in select.first.locator("option").all_inner_texts() if o != current)
+            select.first.select_option(label=choice)
+            return f"chose {choice!r}"
+        box = explorer.locator("input[type=text]").first
+        options = box.evaluate("el => el.list ? Array.from(el.list.options).map(o => o.value) : []")
+        current = box.input_value()
+        choice = next((o for o in options if o != current), current + " the")
+        box.fill(choice)
+        box.press("Enter")
+        return f"typed {choice!r}"
+
+    # ---- nbgrader ----------------------------------------------------------------------------------
+
+    def validate(self, timeout: float = 180) -> dict:
+        """Click nbgrader's Validate button in the notebook's toolbar (it saves, then validates on the
+        server) and read the dialog: {'title', 'success', 'failed' (cells listed as failed), 'text'};
+        the dialog is closed."""
+        self.activate()
+        self.node.locator(".validate-button").first.click()
+        dialog = self.page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=timeout * 1000)
+        result = {
+            "title": dialog.locator(".jp-Dialog-header").inner_text().strip(),
+            "success": dialog.locator(".validation-success").count() > 0,
+            "failed": dialog.get_by_text("The following cell failed:").count(),
+            "text": dialog.locator(".jp-Dialog-body").inner_text(),
+        }
+        dialog.locator(".jp-Dialog-footer button").last.click()
+        dialog.wait_for(state="detached", timeout=10_000)
+        return result
