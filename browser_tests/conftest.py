@@ -3,7 +3,9 @@
 One JupyterLab server with the students' configuration serves a temporary folder holding, for each
 assignment found in notebooks/ and solutions/, the student version as released (student/<name>/)
 and the same notebook with every answer filled in from the solution (solved/<name>/).  Screenshots
-go to $SCREENSHOTS, or a new temporary folder; its path is printed at the start and at the end.
+go to $SCREENSHOTS, or a new temporary folder; its path is printed at the start and at the end:
+<name>/student.png and <name>/solved.png (the whole notebook after Run All), student-view.png and
+instructor-view.png (the lab around a notebook), breakage/*.png (the notebooks broken on purpose).
 """
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ from .lab import INSTALL_PLAYWRIGHT, ROOT, ChromiumMissing, JupyterLab, LabPage,
 sys.path.insert(0, str(ROOT / "tests"))
 from course import student_version  # noqa: E402  (the solved notebook, built as the grading tests build it)
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOTS") or tempfile.mkdtemp(prefix="course-screenshots-")).resolve()
 VERSIONS = ("student", "solved")
+_screenshots: Path | None = None  # set when the session starts
 
 
 def assignments() -> list[str]:
@@ -32,12 +34,10 @@ def assignments() -> list[str]:
                    for p in (ROOT / folder).glob("*/*.ipynb") if p.stem == p.parent.name})
 
 
-def pytest_report_header(config):
-    return [f"screenshots: {SCREENSHOTS}"]
-
-
 def pytest_sessionstart(session):
-    """No Chromium or no Playwright: stop at once with the command that installs it (a failure, never a skip)."""
+    """No Chromium or no Playwright: stop at once with the command that installs it (a failure,
+    never a skip).  Otherwise make the screenshot folder and say where it is."""
+    global _screenshots
     try:
         require_chromium()
         import playwright  # noqa: F401
@@ -45,12 +45,24 @@ def pytest_sessionstart(session):
         pytest.exit(str(err), returncode=1)
     except ImportError:
         pytest.exit(INSTALL_PLAYWRIGHT, returncode=1)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder = os.environ.get("SCREENSHOTS")
+    _screenshots = Path(folder).resolve() if folder else Path(tempfile.mkdtemp(prefix="course-screenshots-"))
+    _screenshots.mkdir(parents=True, exist_ok=True)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"screenshots: {_screenshots}")
 
 
 def pytest_terminal_summary(terminalreporter):
-    shots = sorted(SCREENSHOTS.rglob("*.png")) if SCREENSHOTS.exists() else []
-    terminalreporter.write_line(f"screenshots: {len(shots)} in {SCREENSHOTS}")
+    if _screenshots is not None:
+        shots = sorted(_screenshots.rglob("*.png"))
+        terminalreporter.write_line(f"screenshots: {len(shots)} in {_screenshots}")
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """The folder of the screenshots ($SCREENSHOTS, or a new temporary folder)."""
+    return _screenshots
 
 
 def build_root(root: Path) -> Path:
@@ -100,9 +112,10 @@ class Run:
 
 
 @pytest.fixture(scope="module", params=assignments())
-def run(request, lab, lab_page):
-    """Open the student and the solved version of one assignment, Run All in each and photograph
-    each; both stay open (kernels running) for the tests of the assignment."""
+def run(request, lab, lab_page, screenshots):
+    """Open the student and the solved version of one assignment as two tabs, Run All in both at
+    once (two kernels, two cores), then photograph each; both stay open (kernels running) for the
+    tests of the assignment."""
     name = request.param
     missing = [v for v in VERSIONS if not (lab.root_dir / v / name / f"{name}.ipynb").exists()]
     if missing:
@@ -110,9 +123,16 @@ def run(request, lab, lab_page):
     notebooks, states = {}, {}
     try:
         for version in VERSIONS:
-            notebooks[version] = lab_page.open(f"{version}/{name}/{name}.ipynb")
-            states[version] = notebooks[version].run_all()
-            notebooks[version].screenshot(SCREENSHOTS / name / f"{version}.png")
+            notebooks[version] = lab_page.open(f"{version}/{name}/{name}.ipynb", wait=False)
+        for notebook in notebooks.values():
+            notebook.wait_ready()
+        for notebook in notebooks.values():
+            notebook.start_run_all()
+        for notebook in notebooks.values():
+            notebook.wait_run_all()
+        for version, notebook in notebooks.items():
+            states[version] = notebook.settle()
+            notebook.screenshot(screenshots / name / f"{version}.png")
         yield Run(name, notebooks, states)
     finally:
         for notebook in notebooks.values():

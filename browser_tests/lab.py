@@ -101,8 +101,9 @@ class JupyterLab:
     """A JupyterLab server on ``root_dir`` for the length of a ``with`` block (state in a temporary
     folder; lab's log in it, shown when the server fails to start)."""
 
-    def __init__(self, root_dir: Path, student: bool = True, startup_timeout: float = 90):
+    def __init__(self, root_dir: Path, student: bool = True, disabled_extensions=(), startup_timeout: float = 90):
         self.root_dir, self.student, self.startup_timeout = Path(root_dir), student, startup_timeout
+        self.disabled_extensions = tuple(disabled_extensions)  # more lab plugins to switch off (tests)
         self.token = secrets.token_hex(16)
         self.port = None
         self.proc = None
@@ -110,6 +111,10 @@ class JupyterLab:
     def __enter__(self):
         self.state = Path(tempfile.mkdtemp(prefix="course-lab-"))
         self.env = jupyter_env(self.state)
+        if self.disabled_extensions:
+            page_config = Path(self.env["JUPYTER_CONFIG_DIR"]) / "labconfig" / "page_config.json"
+            page_config.parent.mkdir(parents=True, exist_ok=True)
+            page_config.write_text(json.dumps({"disabledExtensions": dict.fromkeys(self.disabled_extensions, True)}))
         self.log_path = self.state / "jupyter-lab.log"
         self.port = free_port()
         cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
@@ -245,13 +250,13 @@ JS_STATE = r"""path => {
   };
 }""" % FIND_PANEL
 
-# Run > Run All Cells on the notebook, as a student would; window.__runAll[path] records the end.
+# Run > Run All Cells on the notebook, as a student would (the command is given the notebook's
+# widget id, as JupyterLab's own cell toolbar does); window.__runAll[path] records the end.
 JS_RUN_ALL = """path => {
   %s
-  window.jupyterapp.shell.activateById(panel.id);
   window.__runAll = window.__runAll || {};
   const run = window.__runAll[path] = {done: false, error: null};
-  window.jupyterapp.commands.execute('notebook:run-all-cells')
+  window.jupyterapp.commands.execute('notebook:run-all-cells', {widgetId: panel.id})
     .then(() => { run.done = true; })
     .catch(e => { run.done = true; run.error = String(e); });
 }""" % FIND_PANEL
@@ -287,8 +292,10 @@ class LabPage:
     def collapse_sidebars(self):
         self.page.evaluate("() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }")
 
-    def open(self, path: str) -> "Notebook":
-        return Notebook(self, path)
+    def open(self, path: str, wait: bool = True) -> "Notebook":
+        """Open a notebook in a new tab; with wait=False, call its wait_ready() before using it
+        (several notebooks then start their kernels at once)."""
+        return Notebook(self, path, wait)
 
     def close(self):
         self.page.close()
@@ -297,12 +304,17 @@ class LabPage:
 class Notebook:
     """One notebook open in a LabPage, with its kernel started."""
 
-    def __init__(self, lab_page: LabPage, path: str):
+    def __init__(self, lab_page: LabPage, path: str, wait: bool = True):
         self.lab_page, self.page, self.path = lab_page, lab_page.page, path
         self.page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'})"
                            ".then(() => undefined)", path)
-        self.wait_until(lambda s: s["ready"] and s["kernel"] == "idle", lab_page.timeout, "an idle kernel")
-        self.id = self.state()["id"]
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait until the notebook is open and its kernel idle."""
+        state = self.wait_until(lambda s: s["ready"] and s["kernel"] == "idle", self.lab_page.timeout, "an idle kernel")
+        self.id = state["id"]
         self.node = self.page.locator(f'[id="{self.id}"]')
 
     @property
@@ -332,14 +344,21 @@ class Notebook:
         raise TimeoutError(f"{self.path}: timed out after {timeout:.0f} s waiting for {what}; "
                            f"kernel {state and state['kernel']}")
 
-    def run_all(self, timeout: float = 180, quiet: float = 2.0) -> dict:
-        """Run All Cells; wait until it has finished and the page has stopped changing; the state.
+    def run_all(self, timeout: float = 180) -> dict:
+        """Run All Cells; wait until it has finished and the page has stopped changing; the state."""
+        self.start_run_all()
+        self.wait_run_all(timeout)
+        return self.settle()
 
-        JupyterLab's Run All resolves, and clears the [*] of the queued cells, at the first cell that
-        fails, even when the cell's `raises-exception` tag lets the kernel go on with the rest; so the
-        end is: every code cell ran and the kernel is idle, or the kernel stayed idle ``quiet`` seconds
-        with nothing more running (Run All stopped early)."""
+    def start_run_all(self):
+        """Run > Run All Cells, on this notebook (made the current one); returns at once."""
         self.page.evaluate(JS_RUN_ALL, self.path)
+
+    def wait_run_all(self, timeout: float = 180, quiet: float = 2.0) -> dict:
+        """Wait for the end of Run All.  JupyterLab's Run All resolves, and clears the [*] of the
+        queued cells, at the first cell that fails, even when the cell's `raises-exception` tag lets
+        the kernel go on with the rest; so the end is: every code cell ran and the kernel is idle, or
+        the kernel stayed idle ``quiet`` seconds with nothing more running (Run All stopped early)."""
         deadline = time.monotonic() + timeout
         quiet_since, last = None, None
         while time.monotonic() < deadline:
@@ -347,17 +366,18 @@ class Notebook:
             ran = [c["executionCount"] for c in state["cells"]]
             idle = state["runAllDone"] and state["kernel"] == "idle" and not any(c["pending"] for c in state["cells"])
             if idle and None not in ran:
-                return self.settle()
+                return state
             quiet_since = (quiet_since if ran == last else time.monotonic()) if idle else None
             if quiet_since is not None and time.monotonic() - quiet_since >= quiet:
-                return self.settle()
+                return state
             last = ran
             time.sleep(0.25)
         raise TimeoutError(f"{self.path}: Run All did not finish within {timeout:.0f} s")
 
     def settle(self, polls: int = 20) -> dict:
-        """Widgets, images and MathJax render after the kernel goes idle: wait until the state is
-        the same twice, 0.5 s apart."""
+        """Widgets, images and MathJax render after the kernel goes idle (and a notebook in a hidden
+        tab lays out when shown): show it, then wait until its state is the same twice, 0.5 s apart."""
+        self.activate()
         last = None
         for _ in range(polls):
             time.sleep(0.5)

@@ -55,10 +55,10 @@ def rendering_problems(state, page_errors=()) -> list[str]:
                             f"the page shows {len(cell['dom'])}")
         for out, shown in zip(cell["outputs"], cell["dom"]):
             if WIDGET in out["mimes"]:
-                if not shown["widget"] or shown["mime"] == "text/plain":
-                    problems.append(f"{where(cell)}: a widget shows as text, not as a widget: {shown['text'][:120]!r}")
-                elif shown["widgetError"]:
+                if shown["widgetError"]:
                     problems.append(f"{where(cell)}: a widget failed to render: {shown['text'][:200]!r}")
+                elif not shown["widget"] or shown["mime"] == "text/plain":
+                    problems.append(f"{where(cell)}: a widget shows as text, not as a widget: {shown['text'][:120]!r}")
             elif any(m in out["mimes"] for m in IMAGES):
                 if not shown["images"] or not all(i["loaded"] for i in shown["images"]):
                     problems.append(f"{where(cell)}: a figure did not show as an image (page shows "
