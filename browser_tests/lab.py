@@ -39,12 +39,11 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 INSTALL_CHROMIUM = f"""\
 Chromium was not found at {CHROMIUM}: the browser test needs Debian's Chromium (Playwright drives it
-and never downloads a browser of its own).  Install it, with the fonts for the Chinese terms:
+and never downloads a browser of its own).  Install it, with fonts for the Chinese terms and the emoji:
 
-    sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk
+    sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji
 
-(as root, without sudo).  Elsewhere, point the test at a Chromium or Chrome of version 120 or newer:
-make test-browser CHROMIUM=/path/to/chromium"""
+(as root, without sudo).  To use another Chromium or Chrome: make test-browser CHROMIUM=/path/to/it"""
 
 INSTALL_PLAYWRIGHT = """\
 The Python package playwright is missing: `make test-browser` installs it (pip install -e ".[browser]").
