@@ -2,10 +2,10 @@
 and of tools/screenshot.py.
 
     with JupyterLab(root) as lab, chromium() as browser:
-        nb = NotebookPage(browser, lab, "01_activations/01_activations.ipynb")
-        nb.start_run_all(); nb.wait_run_all()
-        state = nb.state()          # cells, outputs and what the page shows of them
-        nb.screenshot(path)         # the whole notebook in one PNG
+        page = LabPage(browser, lab)                       # JupyterLab, loaded once
+        nb = page.open("01_activations/01_activations.ipynb")
+        state = nb.run_all()       # Run All; cells, outputs and what the page shows of them
+        nb.screenshot(path)        # the whole notebook in one PNG
 
 JupyterLab runs on 127.0.0.1 on a free port with a random token; every Jupyter, IPython and
 matplotlib state folder is a temporary one.  It starts through the repository's `start` script, so
@@ -249,6 +249,27 @@ JS_STATE = r"""path => {
   };
 }""" % FIND_PANEL
 
+# A cheap look at the notebook while it runs (no text read from the page, which would force a layout):
+# whether it is ready, the kernel's status, each code cell's execution count, and a fingerprint of
+# what is drawn (outputs, loaded images, widgets, typeset formulas) to tell when drawing has stopped.
+JS_PROGRESS = r"""path => {
+  %s
+  if (!panel) return null;
+  const ctx = panel.sessionContext, kernel = ctx.session && ctx.session.kernel;
+  const cells = Array.from(panel.content.widgets).filter(c => c.model.type === 'code');
+  const node = panel.node, images = Array.from(node.querySelectorAll('.jp-OutputArea-output img'));
+  const run = (window.__runAll || {})[path] || {};
+  return {
+    id: panel.id, ready: ctx.isReady, kernel: kernel ? kernel.status : null,
+    ran: cells.map(c => c.model.executionCount),
+    pending: cells.some(c => c.promptNode && c.promptNode.textContent.includes('*')),
+    runAllDone: run.done === true,
+    drawn: [cells.reduce((n, c) => n + c.model.outputs.length, 0), node.querySelectorAll('.jp-OutputArea-output').length,
+            images.filter(i => i.complete).length, images.length, node.querySelectorAll('.jupyter-widgets').length,
+            node.querySelectorAll('mjx-container').length],
+  };
+}""" % FIND_PANEL
+
 # Run > Run All Cells on the notebook, as a student would (the command is given the notebook's
 # widget id, as JupyterLab's own cell toolbar does); window.__runAll[path] records the end.
 JS_RUN_ALL = """path => {
@@ -312,7 +333,7 @@ class Notebook:
 
     def wait_ready(self):
         """Wait until the notebook is open and its kernel idle."""
-        state = self.wait_until(lambda s: s["ready"] and s["kernel"] == "idle", self.lab_page.timeout, "an idle kernel")
+        state = self.wait_until(lambda p: p["ready"] and p["kernel"] == "idle", self.lab_page.timeout, "an idle kernel")
         self.id = state["id"]
         self.node = self.page.locator(f'[id="{self.id}"]')
 
@@ -330,18 +351,23 @@ class Notebook:
                                ".then(() => panel.dispose()); }}", self.path)
 
     def state(self) -> dict:
+        """Cells, outputs and what the page shows of them (see JS_STATE)."""
         return self.page.evaluate(JS_STATE, self.path)
+
+    def progress(self) -> dict:
+        """The cheap look of JS_PROGRESS, for polling."""
+        return self.page.evaluate(JS_PROGRESS, self.path)
 
     def wait_until(self, predicate, timeout: float, what: str, poll: float = 0.25) -> dict:
         deadline = time.monotonic() + timeout
-        state = None
+        progress = None
         while time.monotonic() < deadline:
-            state = self.state()
-            if state and predicate(state):
-                return state
+            progress = self.progress()
+            if progress and predicate(progress):
+                return progress
             time.sleep(poll)
         raise TimeoutError(f"{self.path}: timed out after {timeout:.0f} s waiting for {what}; "
-                           f"kernel {state and state['kernel']}")
+                           f"kernel {progress and progress['kernel']}")
 
     def run_all(self, timeout: float = 180) -> dict:
         """Run All Cells; wait until it has finished and the page has stopped changing; the state."""
@@ -353,7 +379,7 @@ class Notebook:
         """Run > Run All Cells, on this notebook (made the current one); returns at once."""
         self.page.evaluate(JS_RUN_ALL, self.path)
 
-    def wait_run_all(self, timeout: float = 180, quiet: float = 2.0) -> dict:
+    def wait_run_all(self, timeout: float = 180, quiet: float = 2.0):
         """Wait for the end of Run All.  JupyterLab's Run All resolves, and clears the [*] of the
         queued cells, at the first cell that fails, even when the cell's `raises-exception` tag lets
         the kernel go on with the rest; so the end is: every code cell ran and the kernel is idle, or
@@ -361,14 +387,14 @@ class Notebook:
         deadline = time.monotonic() + timeout
         quiet_since, last = None, None
         while time.monotonic() < deadline:
-            state = self.state()
-            ran = [c["executionCount"] for c in state["cells"]]
-            idle = state["runAllDone"] and state["kernel"] == "idle" and not any(c["pending"] for c in state["cells"])
+            progress = self.progress()
+            ran = progress["ran"]
+            idle = progress["runAllDone"] and progress["kernel"] == "idle" and not progress["pending"]
             if idle and None not in ran:
-                return state
+                return
             quiet_since = (quiet_since if ran == last else time.monotonic()) if idle else None
             if quiet_since is not None and time.monotonic() - quiet_since >= quiet:
-                return state
+                return
             last = ran
             time.sleep(0.25)
         raise TimeoutError(f"{self.path}: Run All did not finish within {timeout:.0f} s")
@@ -380,11 +406,11 @@ class Notebook:
         last = None
         for _ in range(polls):
             time.sleep(0.5)
-            state = self.state()
-            if state == last and state["imagesLoaded"]:
+            drawn = self.progress()["drawn"]
+            if drawn == last and drawn[2] == drawn[3]:
                 break
-            last = state
-        return state
+            last = drawn
+        return self.state()
 
     def screenshot(self, path: Path) -> Path:
         """The whole notebook in one PNG: the page is made as tall as the notebook, then put back."""

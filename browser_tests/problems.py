@@ -1,6 +1,6 @@
 """What a student would see wrong in a notebook page, as a list of sentences (empty: nothing wrong).
 
-Each function reads the state that ``NotebookPage.state()`` returns after Run All (or acts on the
+Each function reads the state that ``Notebook.state()`` returns after Run All (or acts on the
 page, for the explorers) and names the cell, by its number in the notebook and its nbgrader
 grade_id, and what is wrong there.
 """

@@ -24,12 +24,11 @@ JS_VIEW = """() => {
 }"""
 
 
-def look(lab, browser, notebook, screenshot):
-    """Open lab with a notebook, the file browser and the right sidebar open and the Nbgrader menu
-    pulled down; photograph it; return what JS_VIEW sees."""
-    page = LabPage(browser, lab)
+def look(page, notebook, screenshot):
+    """Open a notebook in the lab page with the file browser and the right sidebar open and the
+    Nbgrader menu pulled down; photograph it; put the page back; return what JS_VIEW sees."""
+    opened = page.open(notebook)
     try:
-        opened = page.open(notebook)
         page.page.evaluate("() => { const s = window.jupyterapp.shell; s.expandLeft(); s.expandRight(); }")
         view = page.page.evaluate(JS_VIEW)
         menu = page.page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")
@@ -41,10 +40,10 @@ def look(lab, browser, notebook, screenshot):
                             if t.strip()]
         page.page.screenshot(path=str(screenshot))
         page.page.keyboard.press("Escape")
-        opened.close()
         return view
     finally:
-        page.close()
+        opened.close()
+        page.collapse_sidebars()
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +52,8 @@ def first_notebook():
     return f"student/{name}/{name}.ipynb"
 
 
-def test_student_view_has_no_instructor_tools(lab, browser, first_notebook, screenshots):
-    view = look(lab, browser, first_notebook, screenshots / "student-view.png")
+def test_student_view_has_no_instructor_tools(lab, lab_page, first_notebook, screenshots):
+    view = look(lab_page, first_notebook, screenshots / "student-view.png")
     assert not set(INSTRUCTOR_PLUGINS) & set(view["plugins"]), view
     assert not set(INSTRUCTOR_COMMANDS) & set(view["commands"]), view
     assert "Create Assignment" not in view["panels"], f"a Create Assignment panel in the student view: {view}"
@@ -71,7 +70,11 @@ def test_student_view_has_no_instructor_tools(lab, browser, first_notebook, scre
 def test_instructor_view_has_them(lab_root, browser, first_notebook, screenshots):
     """The same check on `make lab-instructor`'s configuration finds them: it can fail."""
     with JupyterLab(lab_root, student=False) as instructor:
-        view = look(instructor, browser, first_notebook, screenshots / "instructor-view.png")
+        page = LabPage(browser, instructor)
+        try:
+            view = look(page, first_notebook, screenshots / "instructor-view.png")
+        finally:
+            page.close()
         assert set(INSTRUCTOR_PLUGINS) <= set(view["plugins"]), view
         assert "Create Assignment" in view["panels"], view
         assert {"Formgrader", "Course List"} <= set(view["menu"] or []), view
