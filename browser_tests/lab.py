@@ -78,10 +78,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def private_home(env: dict, folder: Path) -> dict:
+    """``env`` with HOME (and so every XDG folder) in ``folder``: what a program writes to its home
+    (npm's logs for JupyterLab, Chromium's caches) stays out of the user's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in env.items() if not k.startswith("XDG_") or k == "XDG_RUNTIME_DIR"}
+    env["HOME"] = str(folder)
+    return env
+
+
 def jupyter_env(state: Path) -> dict:
     """Environment for lab and its kernels: every state folder under ``state``, this Python's tools
     first on PATH, and none of the variables that would change how a notebook runs."""
-    env = dict(os.environ)
+    env = private_home(dict(os.environ), state / "home")
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         env[var] = str(state / var.lower())
         (state / var.lower()).mkdir(parents=True, exist_ok=True)
@@ -194,12 +203,17 @@ def chromium(viewport: dict = VIEWPORT):
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise RuntimeError(INSTALL_PLAYWRIGHT) from None
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_context(viewport=viewport)
-        finally:
-            browser.close()
+    home = Path(tempfile.mkdtemp(prefix="course-chromium-"))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+                                         env=private_home(dict(os.environ), home))
+            try:
+                yield browser.new_context(viewport=viewport)
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # JavaScript run in the page (window.jupyterapp exists because lab runs with
