@@ -448,11 +448,11 @@ class Notebook:
     # ---- widgets -----------------------------------------------------------------------------------
 
     def explorers(self) -> list:
-        """The interactive explorers: widget outputs holding a control and an output area of their own."""
+        """The interactive explorers: widget outputs with an output area of their own (ipywidgets'
+        interactive and the like)."""
         self.activate()
         outputs = self.node.locator(".jp-Cell .jp-OutputArea-child > .jp-OutputArea-output:has(.widget-output)")
-        return [outputs.nth(i) for i in range(outputs.count())
-                if outputs.nth(i).locator(".widget-slider, select, input[type=text]").count()]
+        return [outputs.nth(i) for i in range(outputs.count())]
 
     @staticmethod
     def figure_of(explorer) -> str | None:
@@ -460,33 +460,53 @@ class Notebook:
         images = explorer.locator(".widget-output img")
         return images.first.get_attribute("src") if images.count() else None
 
-    def move_first_control(self, explorer) -> str:
-        """Move the explorer's first slider as a student would (drag its handle), or, if it has none,
-        choose another value of its first menu or text box.  Returns what was done."""
+    def _drag(self, handle, dx: float):
+        box = handle.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + dx, y, steps=6)
+        self.page.mouse.up()
+
+    def move_first_control(self, explorer) -> str | None:
+        """Move the explorer's first slider as a student would (drag its handle to the right, or to
+        the left if it is at its end), or, without a slider, choose another value of its first menu,
+        radio or toggle button, check box or text box.  Returns what was done, None if the explorer
+        has no control of these kinds."""
         explorer.scroll_into_view_if_needed()
-        slider = explorer.locator(".widget-slider .noUi-handle")
+        slider = explorer.locator(".widget-slider").first
         if slider.count():
-            box = slider.first.bounding_box()
-            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            self.page.mouse.move(x, y)
-            self.page.mouse.down()
-            self.page.mouse.move(x + 60, y, steps=6)
-            self.page.mouse.up()
-            label = explorer.locator(".widget-slider .widget-label").first.inner_text()
-            return f"dragged the slider {label!r}"
-        select = explorer.locator("select")
+            label = slider.locator(".widget-label").first.inner_text()
+            readout = slider.locator(".widget-readout").first
+            before = readout.inner_text() if readout.count() else None
+            self._drag(slider.locator(".noUi-handle").first, 60)
+            if readout.count() and readout.inner_text() == before:
+                self._drag(slider.locator(".noUi-handle").first, -60)
+            after = readout.inner_text() if readout.count() else "?"
+            return f"dragged the slider {label!r} from {before} to {after}"
+        select = explorer.locator("select").first
         if select.count():
-            current = select.first.input_value()
-            choice = next(o for o in select.first.locator("option").all_inner_texts() if o != current)
-            select.first.select_option(label=choice)
+            current = select.input_value()
+            choice = next(o for o in select.locator("option").all_inner_texts() if o != current)
+            select.select_option(label=choice)
             return f"chose {choice!r}"
+        choices = explorer.locator(".widget-radio-box input:not(:checked), .widget-toggle-button:not(.mod-active)")
+        if choices.count():
+            choices.first.click()
+            return "chose another option"
+        checkbox = explorer.locator("input[type=checkbox]").first
+        if checkbox.count():
+            checkbox.click()
+            return "clicked the check box"
         box = explorer.locator("input[type=text]").first
-        options = box.evaluate("el => el.list ? Array.from(el.list.options).map(o => o.value) : []")
-        current = box.input_value()
-        choice = next((o for o in options if o != current), current + " the")
-        box.fill(choice)
-        box.press("Enter")
-        return f"typed {choice!r}"
+        if box.count():
+            options = box.evaluate("el => el.list ? Array.from(el.list.options).map(o => o.value) : []")
+            current = box.input_value()
+            choice = next((o for o in options if o != current), current + " the")
+            box.fill(choice)
+            box.press("Enter")
+            return f"typed {choice!r}"
+        return None
 
     # ---- nbgrader ----------------------------------------------------------------------------------
 

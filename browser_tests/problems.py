@@ -142,7 +142,8 @@ def solution_problems(state, page_errors=()) -> list[str]:
 
 def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], list[str]]:
     """Move one control of each explorer (a slider where it has one) and wait for its figure to
-    change.  Returns (problems, what was done)."""
+    change.  Returns (problems, what was done); an explorer whose control the test cannot move is a
+    problem, so a new kind of explorer is never passed over."""
     problems, done = [], []
     explorers = nb.explorers()
     for k, explorer in enumerate(explorers, 1):
@@ -151,6 +152,10 @@ def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], lis
             problems.append(f"explorer {k} of {len(explorers)} shows no figure before it is touched")
             continue
         action = nb.move_first_control(explorer)
+        if action is None:
+            problems.append(f"explorer {k} of {len(explorers)} has no slider, menu, button, check box or text box "
+                            "that the test knows how to move")
+            continue
         deadline = time.monotonic() + timeout
         after = before
         while time.monotonic() < deadline and after in (before, None):

@@ -68,6 +68,10 @@ BROKEN_WIDGETS = solved(
          ' "version_major": 2, "version_minor": 0}, "text/plain": "FloatSlider(value=1.0)"}, raw=True)'),
     code('display({"text/plain": "<Figure size 640x480 with 1 Axes>"}, raw=True)'),
     code('print("deliberate warning", file=sys.stderr)'),
+    # a sound explorer whose slider starts at its right end (the test drags it to the left)
+    code("widgets.interactive(draw, w=widgets.FloatSlider(value=5.0, min=-5, max=5, step=0.5))"),
+    # an explorer with no control to move
+    code("widgets.interactive(lambda: draw(1.0))"),
 )
 
 RAISES = notebook(code(ANSWER, "double", answer=True), code(CHECK, "test_double", check=True),
@@ -119,16 +123,18 @@ def test_broken_widgets_figures_and_stderr_are_caught(lab_page, broken, screensh
     try:
         problems = solution_problems(state, notebook.page_errors)
         # cells: 0 markdown, 1 setup, 2 answer, 3 check, 4 figure, 5 explorer, 6 frozen, 7 fragile,
-        # 8 missing model, 9 figure as text, 10 stderr, 11 progress
+        # 8 missing model, 9 figure as text, 10 stderr, 11 explorer at its end, 12 no control, 13 progress
         assert any("a widget failed to render" in p for p in about(problems, 8)), show(problems)
         assert any("a figure shows as text" in p for p in about(problems, 9)), show(problems)
         assert any("writes to stderr" in p for p in about(problems, 10)), show(problems)
         assert not [p for p in problems if not p.startswith(("cell 8 ", "cell 9 ", "cell 10 "))], show(problems)
         problems, done = explorer_problems(notebook, timeout=5)
-        assert len(done) == 3, done
-        assert not [p for p in problems if p.startswith("explorer 1:")], (problems, done)
+        assert len(done) == 4, done
+        assert not [p for p in problems if p.startswith(("explorer 1:", "explorer 4:"))], (problems, done)
         assert any(p.startswith("explorer 2:") and "did not change" in p for p in problems), (problems, done)
         assert any(p.startswith("explorer 3:") and "ValueError" in p for p in problems), (problems, done)
+        assert any(p.startswith("explorer 5 ") and "knows how to move" in p for p in problems), (problems, done)
+        assert "from 5.00 to " in done[3] and "to 5.00" not in done[3], done  # dragged back from its end
     finally:
         notebook.close()
 
