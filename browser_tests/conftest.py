@@ -128,11 +128,13 @@ def run(request, lab, lab_page, screenshots):
             notebook.wait_ready()
         for notebook in notebooks.values():
             notebook.start_run_all()
-        for notebook in notebooks.values():
-            notebook.wait_run_all()
-        for version, notebook in notebooks.items():
-            states[version] = notebook.settle()
-            notebook.screenshot(screenshots / name / f"{version}.png")
+        try:
+            for notebook in notebooks.values():
+                notebook.wait_run_all()
+        finally:  # photographed even when Run All does not end, to show where it stands
+            for version, notebook in notebooks.items():
+                states[version] = notebook.settle()
+                notebook.screenshot(screenshots / name / f"{version}.png")
         yield Run(name, notebooks, states)
     finally:
         for notebook in notebooks.values():
