@@ -57,9 +57,6 @@ SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
-FIGURE_AS_TEXT = r"^<(Figure|matplotlib\.figure\.Figure)[^>]*>$"
-
-
 class ChromiumMissing(RuntimeError):
     pass
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import time
 
-from .lab import FIGURE_AS_TEXT, Notebook
+from .lab import Notebook
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 STDERR = "application/vnd.jupyter.stderr"
 PROGRESS = re.compile(r"(\d+) of (\d+) exercises pass")
+FIGURE_AS_TEXT = r"^<(Figure|matplotlib\.figure\.Figure)[^>]*>$"  # a matplotlib figure's repr
 
 
 def where(cell) -> str:
