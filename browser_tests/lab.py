@@ -337,6 +337,7 @@ class Notebook:
 
     def __init__(self, lab_page: LabPage, path: str, wait: bool = True):
         self.lab_page, self.page, self.path = lab_page, lab_page.page, path
+        self._errors_from = len(lab_page.errors)
         self.page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'})"
                            ".then(() => undefined)", path)
         if wait:
@@ -350,7 +351,8 @@ class Notebook:
 
     @property
     def page_errors(self) -> list[str]:
-        return self.lab_page.errors
+        """Uncaught script errors of the page since this notebook was opened."""
+        return self.lab_page.errors[self._errors_from:]
 
     def activate(self):
         self.page.evaluate("id => window.jupyterapp.shell.activateById(id)", self.id)
