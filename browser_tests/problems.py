@@ -64,6 +64,8 @@ def rendering_problems(state, page_errors=()) -> list[str]:
                 if not shown["images"] or not all(i["loaded"] for i in shown["images"]):
                     problems.append(f"{where(cell)}: a figure did not show as an image (page shows "
                                     f"{shown['mime']}: {shown['text'][:80]!r})")
+            if shown["mime"] == STDERR and out["type"] not in ("error", "stream"):
+                problems.append(f"{where(cell)}: an output failed to render: {shown['text'][:200]!r}")
             if _figure_as_text(shown["text"]) and not shown["images"]:
                 problems.append(f"{where(cell)}: a figure shows as text: {shown['text'][:80]!r}")
         for inner in cell["nested"]:
