@@ -412,13 +412,13 @@ class Notebook:
             time.sleep(0.25)
         raise TimeoutError(f"{self.path}: Run All did not finish within {timeout:.0f} s")
 
-    def settle(self, polls: int = 20) -> dict:
+    def settle(self, polls: int = 25) -> dict:
         """Widgets, images and MathJax render after the kernel goes idle (and a notebook in a hidden
-        tab lays out when shown): show it, then wait until its state is the same twice, 0.5 s apart."""
+        tab lays out when shown): show it, then wait until what is drawn is the same twice, 0.4 s apart."""
         self.activate()
         last = None
         for _ in range(polls):
-            time.sleep(0.5)
+            time.sleep(0.4)
             drawn = self.progress()["drawn"]
             if drawn == last and drawn[2] == drawn[3]:
                 break

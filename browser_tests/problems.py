@@ -159,12 +159,12 @@ def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], lis
             problems.append(f"explorer {k} of {len(explorers)} has no slider, menu, button, check box or text box "
                             "that the test knows how to move")
             continue
+        errors = explorer.locator(f'.widget-output .jp-OutputArea-output[data-mime-type="{STDERR}"]')
         deadline = time.monotonic() + timeout
         after = before
-        while time.monotonic() < deadline and after in (before, None):
+        while time.monotonic() < deadline and after in (before, None) and not errors.count():
             time.sleep(0.3)
             after = nb.figure_of(explorer)
-        errors = explorer.locator(f'.widget-output .jp-OutputArea-output[data-mime-type="{STDERR}"]')
         if errors.count():
             problems.append(f"explorer {k}: {action}: error shown: {errors.first.inner_text()[:300]!r}")
         elif after in (before, None):
