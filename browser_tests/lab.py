@@ -306,6 +306,20 @@ JS_EXTENT = """path => {
 }""" % FIND_PANEL
 
 
+# Shut the notebook's kernel down and close its tab.
+JS_CLOSE = """path => {
+  %s
+  return panel.sessionContext.shutdown().then(() => panel.dispose());
+}""" % FIND_PANEL
+
+# Scroll the notebook to its top once the page has laid it out again.
+JS_SCROLL_TOP = """path => new Promise(done => requestAnimationFrame(() => {
+  %s
+  (panel.node.querySelector('.jp-WindowedPanel-outer') || panel.content.node).scrollTop = 0;
+  setTimeout(done, 300);
+}))""" % FIND_PANEL
+
+
 class LabPage:
     """JupyterLab loaded once in a browser page, with both sidebars collapsed; notebooks open in it
     as tabs (one page: a page in the background would be throttled by the browser)."""
@@ -359,9 +373,8 @@ class Notebook:
 
     def close(self):
         """Shut the kernel down and close the tab."""
-        with contextlib.suppress(Exception):
-            self.page.evaluate(f"path => {{ {FIND_PANEL} return panel.sessionContext.shutdown()"
-                               ".then(() => panel.dispose()); }}", self.path)
+        with contextlib.suppress(Exception):  # the page may be gone already
+            self.page.evaluate(JS_CLOSE, self.path)
 
     def state(self) -> dict:
         """Cells, outputs and what the page shows of them (see JS_STATE)."""
@@ -435,9 +448,7 @@ class Notebook:
         chrome = size["height"] - extent["visible"]  # menus, toolbar and status bar around the notebook
         self.page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(extent["content"] + chrome))})
         try:
-            self.page.evaluate(f"path => new Promise(done => requestAnimationFrame(() => {{ {FIND_PANEL} "
-                               "(panel.node.querySelector('.jp-WindowedPanel-outer') || panel.content.node).scrollTop = 0;"
-                               " setTimeout(done, 300); }))", self.path)
+            self.page.evaluate(JS_SCROLL_TOP, self.path)
             self.page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=10_000)
             self.page.screenshot(path=str(path))
         finally:

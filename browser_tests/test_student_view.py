@@ -1,6 +1,8 @@
 """A student's JupyterLab (`make lab`, Binder: through ./start) shows the notebooks, nbgrader's Validate
 button and assignment list, and none of the instructor tools nbgrader installs; the instructor's
 (`make lab-instructor`) shows them, so the check can fail."""
+import json
+
 import pytest
 
 from .conftest import assignments
@@ -53,6 +55,8 @@ def first_notebook():
 
 
 def test_student_view_has_no_instructor_tools(lab, lab_page, first_notebook, screenshots):
+    running = json.loads(lab.api("/api/kernels")[1])
+    assert not running, f"{len(running)} kernels left running by the notebooks the tests closed"
     view = look(lab_page, first_notebook, screenshots / "student-view.png")
     assert not set(INSTRUCTOR_PLUGINS) & set(view["plugins"]), view
     assert not set(INSTRUCTOR_COMMANDS) & set(view["commands"]), view
