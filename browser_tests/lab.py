@@ -496,10 +496,11 @@ class Notebook:
             return f"dragged the slider {label!r} from {before} to {after}"
         select = explorer.locator("select").first
         if select.count():
-            current = select.input_value()
-            choice = next(o for o in select.locator("option").all_inner_texts() if o != current)
-            select.select_option(label=choice)
-            return f"chose {choice!r}"
+            current = select.evaluate("el => el.selectedIndex")
+            labels = select.locator("option").all_inner_texts()
+            index = next(i for i in range(len(labels)) if i != current)
+            select.select_option(index=index)
+            return f"chose {labels[index]!r} in place of {labels[current]!r}"
         choices = explorer.locator(".widget-radio-box input:not(:checked), .widget-toggle-button:not(.mod-active)")
         if choices.count():
             choices.first.click()

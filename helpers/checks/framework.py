@@ -211,9 +211,22 @@ def show_check_failure(shell, etype, value, tb, tb_offset=None):
     if cause is not None:
         stb = shell.InteractiveTB.structured_traceback(type(cause), cause, cause.__traceback__)
         stb.append("\nThe check stopped at the error above:")
-    stb.append(f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}")
+    stb.append(f"\x1b[0;31m{etype.__name__}\x1b[0m: {wrapped(str(value), len(etype.__name__) + 2)}")
     shell._showtraceback(etype, value, stb)
     return stb
+
+
+def wrapped(message: str, first_indent: int = 0, width: int = 100) -> str:
+    """``message`` with each line broken between words at ``width`` columns (the first line starts after
+    ``first_indent`` columns of prefix): an error box that wraps by itself breaks inside words."""
+    import textwrap
+    lines = []
+    for k, line in enumerate(message.split("\n")):
+        indent = len(line) - len(line.lstrip(" "))
+        pieces = textwrap.wrap(line, width - (first_indent if k == 0 else 0), subsequent_indent=" " * (indent + 2),
+                               break_long_words=False, break_on_hyphens=False) or [line]
+        lines.extend(pieces)
+    return "\n".join(lines)
 
 
 def use_short_tracebacks() -> None:
