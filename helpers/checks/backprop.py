@@ -61,18 +61,24 @@ def _pool_cases(rng, hidden):
     return cases
 
 
+def _sized(value, size: int, what: str, lead: str) -> None:
+    """CheckFailure '<lead> <what>; received tuple of length 3' unless value is a tuple or list of ``size``."""
+    if not isinstance(value, (tuple, list)) or len(value) != size:
+        raise CheckFailure(f"{lead} {what}; received {type(value).__name__}"
+                           + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""))
+
+
 def _first_of_pair(fn, name, what):
     """fn's first output, after checking that fn returns a pair (out, cache)."""
     if not callable(fn):
         return fn  # verify_cases says that a function is expected
+
     def first(*args):
         __tracebackhide__ = True
         out = fn(*args)
         if out is None:
             return None  # verify_cases asks about the return statement
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise CheckFailure(f"{name} must return a pair {what}; received {type(out).__name__}"
-                               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+        _sized(out, 2, what, f"{name} must return a pair")
         return out[0]
     return first
 
@@ -82,19 +88,14 @@ def _with_cache(fn, name, output, cache):
     the cache has as many entries as ``cache`` names (e.g. "(a, W)"): caches are checked like values."""
     if not callable(fn):
         return fn
-    size = cache.count(",") + 1
 
     def flat(*args):
         __tracebackhide__ = True
         out = fn(*args)
         if out is None:
             return None  # verify_cases asks about the return statement
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise CheckFailure(f"{name} must return a pair ({output}, cache); received {type(out).__name__}"
-                               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
-        if not isinstance(out[1], (tuple, list)) or len(out[1]) != size:
-            raise CheckFailure(f"{name}'s cache must be the tuple {cache}; received {type(out[1]).__name__}"
-                               + (f" of length {len(out[1])}" if isinstance(out[1], (tuple, list)) else ""))
+        _sized(out, 2, f"({output}, cache)", f"{name} must return a pair")
+        _sized(out[1], cache.count(",") + 1, cache, f"{name}'s cache must be the tuple")
         return (out[0], *out[1])
     return flat
 
