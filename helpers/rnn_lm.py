@@ -319,7 +319,7 @@ def _clipper(clip, fn):
 
 
 def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=("norm", 5.0), lr_decay=0.5,
-             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True):
+             min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True, callback=None):
     """Train an LM on corpus.train by SGD with truncated BPTT; returns (params, history).
 
     Each epoch, the training sentences in a new random order (shuffle=True; else the corpus order)
@@ -333,6 +333,8 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     the log unigram frequencies of the training text (init_lm's counts).
     A step whose loss or gradient norm is not finite stops training (history["diverged"]).
     max_steps: stop after that many steps (short experiments).  progress: a progress bar (helpers.progress).
+    callback: called after each epoch's dev evaluation as callback(epoch, params, history), e.g. to print a
+    sample of the model as it learns (notebook 06).
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
@@ -351,6 +353,9 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 1:
         raise ValueError(f"{fn}: argument 'min_gain' must be a number in [0, 1); received {min_gain!r}")
     clipper = _clipper(clip, fn)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{fn}: argument 'callback' must be None or a function (epoch, params, history); "
+                        f"received {describe(callback)}")
     max_steps = math.inf if max_steps is None else require_positive_int(max_steps, "max_steps", fn)
     stream = lm_stream(corpus, "train")
     params = init_lm(corpus.V, D, H, cell, seed, dtype, counts=np.bincount(stream[1:], minlength=corpus.V))
@@ -379,6 +384,8 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
                 best, history["best_epoch"] = params, epoch
             if decaying:
                 lr *= lr_decay
+            if callback is not None:
+                callback(epoch, params, history)
             if len(history["loss"]) >= max_steps:
                 break
     if history["dev_ppl"]:
