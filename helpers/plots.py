@@ -266,8 +266,9 @@ def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("befo
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("P(next character)")
-    if any(isinstance(p, tuple) for p in panels.values()):
-        axes.flat[0].legend(fontsize=8, loc="upper left")
+    pairs = [ax for ax, p in zip(axes.flat, panels.values()) if isinstance(p, tuple)]
+    if pairs:
+        pairs[0].legend(fontsize=8, loc="upper left")
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
