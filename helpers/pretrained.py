@@ -50,37 +50,44 @@ def expected_shapes(D=RECIPE["D"], H=RECIPE["H"]) -> dict:
     return {**shapes, "U": (V, H), "b2": (V, 1)}
 
 
-def sentence_bits(params, corpus, split, cell="lstm", batch=32) -> float:
-    """Held-out bits per character of a recurrent language model, each sentence read from a fresh state.
+def sentence_logprobs(params, corpus, split, cell="lstm", batch=32):
+    """Natural-log probabilities (corpus.n_tokens(split),) of the predicted tokens of a split under a recurrent
+    language model, each sentence read from a fresh state, in the order of NGramModel.grams(corpus, split)
+    (each sentence's characters, then its </s>), so that the two models can be compared or mixed token by token.
 
-    Every sentence of ``split`` is read after </s> from the cell's zero state, as the n-gram models read it
-    after n-1 <s> (no context from the sentence before), and its characters and its </s> are predicted:
-    corpus.n_tokens(split) predictions, the mean of -log2 P.  (rnn_lm.evaluate_lm reads the split as one stream
-    instead, the state carried from sentence to sentence.)  The sentences go through the model ``batch`` at a
-    time as the columns of one sequence (sorted by length, padded; the padding is not scored), which is much
-    faster than one character at a time.
+    Every sentence is read after </s> from the cell's zero state, as an n-gram model reads it after n-1 <s>
+    (no context from the sentence before; rnn_lm.token_logprobs instead reads the split as one stream, the
+    state carried from sentence to sentence).  The sentences go through the model ``batch`` at a time as the
+    columns of one sequence (sorted by length, padded; the padding is not scored).
     """
     from . import rnn_lm
     from .cells import get_cell
     cell = get_cell(cell)
-    sentences = sorted(getattr(corpus, split), key=len)
+    sentences = getattr(corpus, split)
+    offsets = np.concatenate([[0], np.cumsum([len(s) + 1 for s in sentences])])
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     H, dtype = params["U"].shape[1], params["U"].dtype
-    total = 0.0
-    for start in range(0, len(sentences), batch):
-        group = sentences[start:start + batch]
-        L = max(len(s) for s in group) + 1                       # the characters and </s>
+    out = np.empty(offsets[-1])
+    for start in range(0, len(order), batch):
+        group = order[start:start + batch]
+        L = max(len(sentences[i]) for i in group) + 1             # the characters and </s>
         ids = np.full((L + 1, len(group)), EOS, dtype=np.int64)   # row 0: the </s> before the sentence
-        scored = np.zeros((L, len(group)), dtype=bool)
-        for n, sentence in enumerate(group):
-            ids[1:len(sentence) + 1, n] = sentence
-            scored[:len(sentence) + 1, n] = True
+        for n, i in enumerate(group):
+            ids[1:len(sentences[i]) + 1, n] = sentences[i]
         scores, _ = rnn_lm.sequence_scores(params, ids[:-1], cell.zero_state(H, len(group), dtype), cell)
         scores = scores.astype(np.float64)
         scores -= scores.max(axis=1, keepdims=True)
         scores -= np.log(np.exp(scores).sum(axis=1, keepdims=True))      # log softmax over the V characters
-        log_p = np.take_along_axis(scores, ids[1:, None, :], axis=1)[:, 0]
-        total += float(log_p[scored].sum())
-    return -total / corpus.n_tokens(split) / math.log(2)
+        log_p = np.take_along_axis(scores, ids[1:, None, :], axis=1)[:, 0]   # (L, group)
+        for n, i in enumerate(group):
+            out[offsets[i]:offsets[i + 1]] = log_p[:len(sentences[i]) + 1, n]
+    return out
+
+
+def sentence_bits(params, corpus, split, cell="lstm", batch=32) -> float:
+    """Held-out bits per character of a recurrent language model, each sentence read from a fresh state:
+    the mean of -log2 P over the corpus.n_tokens(split) predicted tokens (see sentence_logprobs)."""
+    return float(-np.mean(sentence_logprobs(params, corpus, split, cell, batch)) / math.log(2))
 
 
 def sha256_of(path) -> str:

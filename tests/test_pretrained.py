@@ -17,6 +17,7 @@ from helpers import rnn_lm, sampling
 from helpers.cells import get_cell
 from helpers.data.chars import load_char_corpus
 from helpers.gradcheck import gradcheck
+from helpers.ngram import NGramModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,6 +206,21 @@ def test_sentence_bits_against_a_loop_over_sentences(corpus):
         expected = -total / few.n_tokens("dev") / math.log(2)
         for batch in (1, 4, 32):
             assert pt.sentence_bits(params, few, "dev", cell, batch=batch) == pytest.approx(expected, rel=1e-12)
+
+
+def test_sentence_logprobs_are_aligned_with_the_ngram_grams(corpus):
+    few = dataclasses.replace(corpus, dev=corpus.dev[:7])
+    params = rnn_lm.init_lm(31, 5, 6, "lstm", seed=3, dtype=np.float64)
+    logp = pt.sentence_logprobs(params, few, "dev", batch=3)
+    grams = NGramModel(few, 2).grams(few, "dev")                           # (previous, predicted) per token
+    assert logp.shape == (few.n_tokens("dev"),) == (len(grams),)
+    position = 0
+    for sentence in few.dev:                                              # each sentence alone, token by token
+        stream = np.concatenate([[2], sentence, [2]])
+        expected = rnn_lm.stream_logprobs(params, stream, "lstm")
+        np.testing.assert_allclose(logp[position:position + len(expected)], expected, rtol=1e-12)
+        np.testing.assert_array_equal(grams[position:position + len(expected), 1], stream[1:])
+        position += len(expected)
 
 
 # ---------------------------------------------------------------- train_lm: callback and dropout
