@@ -395,7 +395,7 @@ MISTAKES = [
      ["on case: probs [0.4, 0.2, 0.2, 0.2] (V,), k = 2", "Hint: a column keeps 4 tokens where it must keep 2",
       "keep exactly k of them, the lower ids first"], True),
     ("top_k_filter", top_k_by_threshold(strict=True),
-     ["Hint: a column keeps 1 tokens where it must keep 2", "a strict comparison with the k-th largest probability"],
+     ["Hint: a column keeps 1 token where it must keep 2", "a strict comparison with the k-th largest probability"],
      True),
     ("top_k_filter", top_k_not_renormalised, ["Hint: top_k_filter kept the right tokens", "renormalise"], True),
     ("top_k_filter", top_k_higher_ids_first, ["Hint: the right number of tokens, but not the right ones: among tied "
@@ -416,7 +416,7 @@ MISTAKES = [
     ("generate", generate_with(feed_all, carry=False), ["Hint: the hidden state was not carried: call 4 of step got the model's initial state again"],
      True),
     ("generate", generate_with(feed_last_twice), ["Hint: the prompt's last token was fed twice"], True),
-    ("generate", generate_with(feed_only_last), ["Hint: the model was fed", "feed every prompt token, in order"],
+    ("generate", generate_with(feed_only_last), ["Hint: the model was fed [2, 1, 0] first, not the prompt [3, 2, 2]: feed every prompt token, in order"],
      True),
     ("generate", generate_with(feed_all, with_prompt=True), ["Hint: return only the n_tokens generated ids"], True),
     ("generate", generate_with(feed_all, probabilities=True), ["Hint: choose got probabilities"], True),

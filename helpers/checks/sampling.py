@@ -43,6 +43,10 @@ def _ranked(p):
     return np.take_along_axis(p, order, axis=0), order
 
 
+def _tokens(n):
+    return f"{int(n)} token" + ("" if n == 1 else "s")
+
+
 def _kept(got):
     return (_columns(np.asarray(got)) > 0).sum(axis=0)
 
@@ -146,12 +150,12 @@ def check_top_k_filter(top_k_filter, seed: int = 0, hidden: bool = False) -> Non
             return None
         kept, want = _kept(g), _kept(expected[0])
         if (kept > want).any():
-            return (f"a column keeps {int(kept[kept > want][0])} tokens where it must keep {int(want[kept > want][0])}: "
+            return (f"a column keeps {_tokens(kept[kept > want][0])} where it must keep {int(want[kept > want][0])}: "
                     f"when several tokens tie at the k-th place, keep exactly k of them, the lower ids first. A "
                     f"comparison with the k-th largest probability (probs >= kth) keeps every tied token; rank the "
                     f"tokens instead: np.argsort(-probs, axis=0, kind='stable') and keep the first k ranks.")
         if (kept < want).any():
-            return (f"a column keeps {int(kept[kept < want][0])} tokens where it must keep {int(want[kept < want][0])}: "
+            return (f"a column keeps {_tokens(kept[kept < want][0])} where it must keep {int(want[kept < want][0])}: "
                     f"a strict comparison with the k-th largest probability (probs > kth) drops the tokens tied with "
                     f"it. Rank the tokens (np.argsort(-probs, axis=0, kind='stable')) and keep the first k ranks.")
         if close(kept, want) and not close(g > 0, expected[0] > 0):
@@ -347,8 +351,9 @@ def _fed_twice_hint(trace, prompt_of, generated_of):
             return ("the prompt's last token was fed twice. Feeding the prompt token by token already gives, after "
                     "its last token, the logits of the first new token: choose from them, then feed the chosen token.")
         if P > 1 and not np.array_equal(fed[:P], prompt):
-            return (f"the model was fed {fed[:P].T.tolist()} first, not the prompt {prompt.T.tolist()}: feed every "
-                    f"prompt token, in order, one step each.")
+            where = "" if prompt.shape[1] == 1 else " (column 0)"
+            return (f"the model was fed {fed[:P, 0].tolist()} first{where}, not the prompt {prompt[:, 0].tolist()}: "
+                    f"feed every prompt token, in order, one step each.")
     return hint
 
 
