@@ -50,15 +50,16 @@ def expected_shapes(D=RECIPE["D"], H=RECIPE["H"]) -> dict:
     return {**shapes, "U": (V, H), "b2": (V, 1)}
 
 
-def sentence_logprobs(params, corpus, split, cell="lstm", batch=32):
+def sentence_logprobs(params, corpus, split, cell="lstm", block=8192):
     """Natural-log probabilities (corpus.n_tokens(split),) of the predicted tokens of a split under a recurrent
     language model, each sentence read from a fresh state, in the order of NGramModel.grams(corpus, split)
     (each sentence's characters, then its </s>), so that the two models can be compared or mixed token by token.
 
     Every sentence is read after </s> from the cell's zero state, as an n-gram model reads it after n-1 <s>
     (no context from the sentence before; rnn_lm.token_logprobs instead reads the split as one stream, the
-    state carried from sentence to sentence).  The sentences go through the model ``batch`` at a time as the
-    columns of one sequence (sorted by length, padded; the padding is not scored).
+    state carried from sentence to sentence).  Sentences of similar length go through the model together, as
+    the columns of one sequence (padded; the padding is not scored), at most ``block`` characters (steps times
+    columns, padding included) at a time, which bounds the memory: about 0.8 kB per character for H = 256.
     """
     from . import rnn_lm
     from .cells import get_cell
@@ -68,9 +69,13 @@ def sentence_logprobs(params, corpus, split, cell="lstm", batch=32):
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     H, dtype = params["U"].shape[1], params["U"].dtype
     out = np.empty(offsets[-1])
-    for start in range(0, len(order), batch):
-        group = order[start:start + batch]
-        L = max(len(sentences[i]) for i in group) + 1             # the characters and </s>
+    while order:
+        L = len(sentences[order[0]]) + 1                          # the characters and </s>
+        size = 1
+        while size < len(order) and (size + 1) * (len(sentences[order[size]]) + 1) <= block:
+            size += 1
+        group, order = order[:size], order[size:]
+        L = len(sentences[group[-1]]) + 1                         # the longest of the group
         ids = np.full((L + 1, len(group)), EOS, dtype=np.int64)   # row 0: the </s> before the sentence
         for n, i in enumerate(group):
             ids[1:len(sentences[i]) + 1, n] = sentences[i]
@@ -84,10 +89,10 @@ def sentence_logprobs(params, corpus, split, cell="lstm", batch=32):
     return out
 
 
-def sentence_bits(params, corpus, split, cell="lstm", batch=32) -> float:
+def sentence_bits(params, corpus, split, cell="lstm", block=8192) -> float:
     """Held-out bits per character of a recurrent language model, each sentence read from a fresh state:
     the mean of -log2 P over the corpus.n_tokens(split) predicted tokens (see sentence_logprobs)."""
-    return float(-np.mean(sentence_logprobs(params, corpus, split, cell, batch)) / math.log(2))
+    return float(-np.mean(sentence_logprobs(params, corpus, split, cell, block)) / math.log(2))
 
 
 def sha256_of(path) -> str:

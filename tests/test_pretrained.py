@@ -204,14 +204,14 @@ def test_sentence_bits_against_a_loop_over_sentences(corpus):
             stream = np.concatenate([[2], sentence, [2]])           # read after </s>, predict the characters and </s>
             total += rnn_lm.stream_logprobs(params, stream, cell).sum()
         expected = -total / few.n_tokens("dev") / math.log(2)
-        for batch in (1, 4, 32):
-            assert pt.sentence_bits(params, few, "dev", cell, batch=batch) == pytest.approx(expected, rel=1e-12)
+        for block in (1, 200, 8192):                                      # 1: one sentence at a time
+            assert pt.sentence_bits(params, few, "dev", cell, block=block) == pytest.approx(expected, rel=1e-12)
 
 
 def test_sentence_logprobs_are_aligned_with_the_ngram_grams(corpus):
     few = dataclasses.replace(corpus, dev=corpus.dev[:7])
     params = rnn_lm.init_lm(31, 5, 6, "lstm", seed=3, dtype=np.float64)
-    logp = pt.sentence_logprobs(params, few, "dev", batch=3)
+    logp = pt.sentence_logprobs(params, few, "dev", block=300)
     grams = NGramModel(few, 2).grams(few, "dev")                           # (previous, predicted) per token
     assert logp.shape == (few.n_tokens("dev"),) == (len(grams),)
     position = 0
