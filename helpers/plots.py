@@ -275,20 +275,26 @@ def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("befo
     return fig
 
 
-def plot_bits_per_character(ns, ngram_bits, neural_bits):
-    """Held-out bits per character of character n-gram models against n, with neural models as lines.
+def plot_bits_per_character(ns, ngram_bits, neural_bits, zoom_from=4, title=None):
+    """Held-out bits per character of character n-gram models against n, with neural models as dashed lines;
+    on the right the same for n >= zoom_from, zoomed in.
 
     ngram_bits: {label: (len(ns),) bits};  neural_bits: {label: bits} drawn as horizontal dashed lines."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    for (label, bits), marker in zip(ngram_bits.items(), "os^"):
-        ax.plot(ns, bits, f"{marker}-", label=label)
-    for (label, bits), color in zip(neural_bits.items(), ("tab:red", "tab:purple", "tab:brown")):
-        ax.axhline(bits, color=color, ls="--", label=f"{label}: {bits:.3f}")
-    ax.set_xticks(ns)
-    ax.set_xlabel("n (the n-gram model reads the n - 1 previous characters)")
-    ax.set_ylabel("bits per character (lower is better)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": (1.3, 1)})
+    ns = np.asarray(ns)
+    for ax, shown in zip(axes, (ns >= ns.min(), ns >= zoom_from)):
+        for (label, bits), marker in zip(ngram_bits.items(), "os^"):
+            ax.plot(ns[shown], np.asarray(bits)[shown], f"{marker}-", label=label)
+        for (label, bits), color in zip(neural_bits.items(), ("tab:red", "tab:purple", "tab:brown")):
+            ax.axhline(bits, color=color, ls="--", label=f"{label}: {bits:.3f}")
+        ax.set_xticks(ns[shown])
+        ax.set_xlabel("n (the n-gram model reads the n - 1 previous characters)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("bits per character (lower is better)")
+    axes[1].set_title(f"zoomed in: n >= {zoom_from}", fontsize=9)
+    axes[1].legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

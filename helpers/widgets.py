@@ -132,10 +132,11 @@ def sampling_explorer(distribution, continuation, vocab, examples):
     V = len(vocab)
     prompt = widgets.Combobox(value=examples[0], options=list(examples), description="prompt", ensure_option=False,
                               layout=widgets.Layout(width="60%"))
-    seed = widgets.IntSlider(value=0, min=0, max=50, description="seed")
-    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description="temperature")
-    top_k = widgets.IntSlider(value=V, min=1, max=V, description="top-k")
-    top_p = widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top-p")
+    wide = {"style": {"description_width": "initial"}}
+    seed = widgets.IntSlider(value=0, min=0, max=50, description="seed", **wide)
+    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description="temperature", **wide)
+    top_k = widgets.IntSlider(value=V, min=1, max=V, description="top-k", **wide)
+    top_p = widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top-p", **wide)
 
     def draw(prompt, temperature, top_k, top_p, seed):
         before, after = distribution(prompt, temperature, top_k, top_p)
@@ -146,7 +147,7 @@ def sampling_explorer(distribution, continuation, vocab, examples):
         plt.gcf().set_size_inches(9, 3)
         plt.show()
         plt.close("all")
-        print(prompt + "|" + continuation(prompt, temperature, top_k, top_p, seed))
+        print(prompt + "|" + continuation(prompt, temperature, top_k, top_p, seed))     # | : where the model starts
 
     out = widgets.interactive_output(draw, {"prompt": prompt, "temperature": temperature, "top_k": top_k,
                                             "top_p": top_p, "seed": seed})

@@ -34,13 +34,15 @@ def test_plot_char_distributions_one_panel_each_on_a_shared_axis():
 
 
 def test_plot_bits_per_character():
-    fig = plots.plot_bits_per_character([1, 2, 4], {"dev": [4.1, 3.3, 1.8], "test": [4.0, 3.2, 1.7]}, {"LSTM": 1.5})
-    ax = fig.axes[0]
-    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 4])
-    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [4.0, 3.2, 1.7])
-    np.testing.assert_array_equal(ax.lines[2].get_ydata(), [1.5, 1.5])
-    assert "LSTM: 1.500" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "bits per character" in ax.get_ylabel()
+    fig = plots.plot_bits_per_character([1, 2, 4, 6], {"dev": [4.1, 3.3, 1.8, 1.5], "test": [4.0, 3.2, 1.7, 1.4]},
+                                        {"LSTM": 1.45})
+    full, zoom = fig.axes
+    np.testing.assert_array_equal(full.lines[0].get_xdata(), [1, 2, 4, 6])
+    np.testing.assert_array_equal(full.lines[1].get_ydata(), [4.0, 3.2, 1.7, 1.4])
+    np.testing.assert_array_equal(zoom.lines[1].get_xdata(), [4, 6])               # n >= 4 only
+    np.testing.assert_array_equal(zoom.lines[2].get_ydata(), [1.45, 1.45])
+    assert "LSTM: 1.450" in [t.get_text() for t in zoom.get_legend().get_texts()]
+    assert "bits per character" in full.get_ylabel()
 
 
 def test_plot_bits_per_epoch():
