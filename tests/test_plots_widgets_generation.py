@@ -15,7 +15,7 @@ def test_char_labels():
 
 
 def heights(ax):
-    return [p.get_height() for p in ax.patches]
+    return np.concatenate(plots.bar_heights(ax))
 
 
 def test_plot_char_distributions_one_panel_each_on_a_shared_axis():
