@@ -9,7 +9,7 @@ READY  := $(VENV)/.installed
 BROWSER_READY := $(VENV)/.installed-browser
 ASSIGNMENTS := $(notdir $(wildcard solutions/*))
 
-.PHONY: lab lab-instructor test test-browser bench notebooks grade clean
+.PHONY: lab lab-instructor test test-browser bench notebooks grade pretrained clean
 
 # JupyterLab refuses to run as root unless told to (containers, some JupyterHub images)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -34,6 +34,11 @@ test-browser: $(BROWSER_READY)
 
 bench: $(READY)
 	$(BIN)/python tools/bench.py
+
+# Maintainers: retrain the pretrained character LSTM of notebook 06 (helpers/data/pretrained/char_lstm.npz and its
+# .sha256; at most 15 minutes on 2 cores) with the course's own trainer; prints its figures and checksum.
+pretrained: $(READY)
+	$(BIN)/python -m helpers.pretrained
 
 # Instructors: regenerate the student versions in notebooks/ from solutions/.
 notebooks: $(READY)

@@ -672,3 +672,148 @@ def plot_gru_forms(hs_by_form, unit=0, example=0):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- 06_generation: generating text
+
+
+def char_labels(vocab):
+    """Printable labels of a character vocabulary: the space as '␣', </s> (a line break) as '⏎', <s> (never
+    predicted) as nothing."""
+    return [{" ": "␣", "</s>": "⏎", "<s>": ""}.get(c, c) for c in vocab]
+
+
+def _bars(ax, x, heights, width, color, label=None):
+    """Vertical bars as one collection of rectangles (a bar chart of 31 bars per panel, drawn five times faster
+    than by ax.bar's one artist per bar); heights[i] is bar i's height."""
+    from matplotlib.collections import PolyCollection
+    left, right = np.asarray(x) - width / 2, np.asarray(x) + width / 2
+    heights = np.asarray(heights, dtype=float)
+    corners = np.stack([np.column_stack([left, np.zeros_like(heights)]), np.column_stack([left, heights]),
+                        np.column_stack([right, heights]), np.column_stack([right, np.zeros_like(heights)])], axis=1)
+    ax.add_collection(PolyCollection(corners, facecolors=color, edgecolors="none", label=label))
+    ax.set_xlim(-0.7, len(heights) - 0.3)
+
+
+def bar_heights(ax):
+    """The heights of the bars drawn by _bars on ax, one array per collection, in drawing order (for tests)."""
+    return [np.array([path.vertices[1, 1] for path in c.get_paths()]) for c in ax.collections]
+
+
+def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("before filtering", "sampled from")):
+    """Next-character distributions, one panel each, on one shared probability axis.
+
+    panels: {panel title: probs (V,)} or {panel title: (behind (V,), in front (V,))}, e.g. the distribution
+    before filtering drawn in light grey behind the filtered one; legend: the labels of the two.
+    vocab: the V symbols.
+    """
+    labels = char_labels(vocab)
+    ncols = ncols or min(len(panels), 3)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
+    x = np.arange(len(labels))
+    for ax, (name, probs) in zip(axes.flat, panels.items()):
+        before, after = probs if isinstance(probs, tuple) else (None, probs)
+        if before is not None:
+            _bars(ax, x, before, 0.85, "0.78", legend[0])
+        _bars(ax, x, after, 0.5, "tab:blue", legend[1] if before is not None else None)
+        ax.set_ylim(0, 1.05 * max(np.max(after), 0 if before is None else np.max(before), 1e-9))
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_title(name, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("P(next character)")
+    pairs = [ax for ax, p in zip(axes.flat, panels.values()) if isinstance(p, tuple)]
+    if pairs:
+        pairs[0].legend(fontsize=8, loc="upper left")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bits_per_character(ns, ngram_bits, neural_bits, zoom_from=4, title=None):
+    """Held-out bits per character of character n-gram models against n, with neural models as dashed lines;
+    on the right the same for n >= zoom_from, zoomed in.
+
+    ngram_bits: {label: (len(ns),) bits};  neural_bits: {label: bits} drawn as horizontal dashed lines."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": (1.3, 1)})
+    ns = np.asarray(ns)
+    for ax, shown in zip(axes, (ns >= ns.min(), ns >= zoom_from)):
+        for (label, bits), marker in zip(ngram_bits.items(), "os^"):
+            ax.plot(ns[shown], np.asarray(bits)[shown], f"{marker}-", label=label)
+        for (label, bits), color in zip(neural_bits.items(), ("tab:red", "tab:purple", "tab:brown")):
+            ax.axhline(bits, color=color, ls="--", label=f"{label}: {bits:.3f}")
+        ax.set_xticks(ns[shown])
+        ax.set_xlabel("n (the n-gram model reads the n - 1 previous characters)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("bits per character (lower is better)")
+    axes[1].set_title(f"zoomed in: n >= {zoom_from}", fontsize=9)
+    axes[1].legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bits_per_epoch(bits, baseline=None):
+    """Dev bits per character after each epoch of training (epoch 1 first), and a baseline as a dashed line:
+    baseline (label, bits) or None."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    epochs = np.arange(1, len(bits) + 1)
+    ax.plot(epochs, bits, "o-", label="the model being trained")
+    if baseline is not None:
+        ax.axhline(baseline[1], color="tab:red", ls="--", label=f"{baseline[0]}: {baseline[1]:.2f}")
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("dev bits per character")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quality_diversity(sweeps, points, n):
+    """The model's own log-likelihood of its samples (y, bits per character) against their diversity
+    (x, distinct-n).
+
+    sweeps: {label: (distinct (K,), bits (K,), setting labels (K,))}, drawn as lines with each setting
+    annotated;  points: {label: (distinct, bits)} single markers (greedy, beam search, real text)."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.6))
+    for label, (distinct, bits, names) in sweeps.items():
+        line, = ax.plot(distinct, bits, "o-", label=label)
+        for x, y, name in zip(distinct, bits, names):
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color=line.get_color())
+    for (label, (x, y)), marker in zip(points.items(), "s*DPX"):
+        ax.plot([x], [y], marker, ms=11 if marker == "*" else 8, ls="none", label=label)
+    ax.set_xlabel(f"diversity: distinct-{n} (share of distinct character {n}-grams)")
+    ax.set_ylabel("log-likelihood under the model\n(log2 P per character; higher: more typical)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def plot_beam_width(widths, logprobs, seconds, greedy=None, title=None):
+    """Left: the log-probability of the sequence beam search finds against the beam width; right: its run time.
+    widths, logprobs (nats), seconds: (K,);  greedy: greedy decoding's log-probability, a dashed line."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    left.plot(widths, logprobs, "o-")
+    if greedy is not None:
+        left.axhline(greedy, color="tab:gray", ls="--", label=f"greedy decoding: {greedy:.2f}")
+        left.legend(fontsize=8, loc="lower right")
+    left.set_ylabel("log P(found continuation) (nats)")
+    right.plot(widths, np.asarray(seconds) * 1000, "o-", color="tab:orange")
+    right.set_ylabel("run time (ms)")
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
+        ax.set_xlabel("beam width")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

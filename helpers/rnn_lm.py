@@ -97,11 +97,14 @@ def _ids(ids, V, fn, name="ids", ndim=2, min_len=2):
     return ids
 
 
-def _embed_and_run(E, cell, cell_params, inputs, state0):
+def _embed_and_run(E, cell, cell_params, inputs, state0, keep_x=None):
     """Word vectors of inputs (T, N) through the cell: (hidden states as columns (H, T N), cache).
 
-    Column t N + n is h_{t+1} of stream n, the order of inputs.ravel(); for the RNN it is a view."""
+    Column t N + n is h_{t+1} of stream n, the order of inputs.ravel(); for the RNN it is a view.
+    keep_x: a dropout mask (T, D, N) (0 or 1 / (1 - rate)) multiplied into the word vectors, or None."""
     xs = E[:, inputs].transpose(1, 0, 2)                       # (T, D, N), x_t = E[:, w_t]
+    if keep_x is not None:
+        xs = xs * keep_x
     hs, cache = cell.forward(xs, state0, cell_params)
     T, H, N = hs.shape
     return hs.transpose(1, 0, 2).reshape(H, T * N), cache
@@ -117,33 +120,48 @@ def scatter_columns(columns, ids, V):
     return dE
 
 
-def _sequence_loss(weights, cell, inputs, targets, state0, start=0):
+def _dropout_mask(rng, shape, rate, dtype):
+    """Inverted dropout (Srivastava et al. 2014): each entry 0 with probability rate, else 1 / (1 - rate)."""
+    return ((rng.random(shape) >= rate) / (1.0 - rate)).astype(dtype)
+
+
+def _sequence_loss(weights, cell, inputs, targets, state0, start=0, dropout=0.0, rng=None):
     """The model reads inputs (T, N) and predicts targets[start:] (T - start, N); (J, grads, state_last).
-    weights: (E, U, b2, the cell's parameters) from _split_params."""
+    weights: (E, U, b2, the cell's parameters) from _split_params.  dropout > 0 (training only): dropout on
+    the connections that are not recurrent, the word vectors x_t and the h_t fed to the output layer
+    (Zaremba, Sutskever & Vinyals 2014), masks drawn from rng."""
     E, U, b2, cell_params = weights
     D, V = E.shape
     T, N = inputs.shape
-    hidden, cache = _embed_and_run(E, cell, cell_params, inputs, state0)
+    keep_x = _dropout_mask(rng, (T, D, N), dropout, E.dtype) if dropout else None
+    hidden, cache = _embed_and_run(E, cell, cell_params, inputs, state0, keep_x)
     H = hidden.shape[0]
     used = hidden[:, start * N:]                                # h_t of the predicting steps (all, for the LM)
+    keep_h = _dropout_mask(rng, used.shape, dropout, used.dtype) if dropout else None
+    if keep_h is not None:
+        used = used * keep_h
     scores = U @ used                                           # the output layer of all those steps: one product
     scores += b2
     J, dscores = softmax_cross_entropy(scores, targets[start:].ravel())
     dhidden = U.T @ dscores
+    if keep_h is not None:
+        dhidden *= keep_h
     if start:                                                   # steps before start get no gradient from above
         dhidden = np.concatenate([np.zeros((H, start * N), dhidden.dtype), dhidden], axis=1)
     dxs, _, grads = cell.backward(dhidden.reshape(H, T, N).transpose(1, 0, 2), cache)   # dJ/dh_t: (T, H, N)
+    if keep_x is not None:
+        dxs = dxs * keep_x
     dX = dxs.transpose(1, 0, 2).reshape(D, T * N)
     grads = {"E": scatter_columns(dX, inputs.ravel(), V), **grads,
              "U": dscores @ used.T, "b2": dscores.sum(axis=1, keepdims=True)}
     return J, grads, cell.final_state(cache)
 
 
-def _lm_loss(params, ids, state0, cell, fn):
+def _lm_loss(params, ids, state0, cell, fn, dropout=0.0, rng=None):
     cell = _cell(cell, fn)
     weights = _split_params(params, cell, fn)
     ids = _ids(ids, weights[0].shape[1], fn)
-    return _sequence_loss(weights, cell, ids[:-1], ids[1:], state0)   # the last id is only a target
+    return _sequence_loss(weights, cell, ids[:-1], ids[1:], state0, 0, dropout, rng)   # the last id: only a target
 
 
 def sequence_loss(params, inputs, targets, state0, cell="rnn", start=0):
@@ -322,7 +340,7 @@ def _clipper(clip, fn):
 
 def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=("norm", 5.0), lr_decay=0.5,
              min_gain=0.01, shuffle=True, seed=0, dtype=np.float32, max_steps=None, progress=True, loss=None,
-             batches=None):
+             batches=None, callback=None, dropout=0.0):
     """Train an LM on corpus.train by SGD with truncated BPTT; returns (params, history).
 
     Each epoch, the training sentences in a new random order (shuffle=True; else the corpus order)
@@ -341,6 +359,10 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     (params, ids, state0) -> (J, grads, state_last) used in place of lm_loss(params, ids, state0, cell)
     (e.g. rnn_lm_loss);  batches, a function (stream, N, T) -> windows (K, T + 1, N) used in place of
     tbptt_batches.  Evaluation always uses the cell's forward pass.
+    callback: called after each epoch's dev evaluation as callback(epoch, params, history), e.g. to print a
+    sample of the model as it learns (notebook 06).  dropout: a rate in [0, 1) of dropout on the word vectors
+    and on the hidden states fed to the output layer, never on the recurrent path (Zaremba et al. 2014), in
+    training only (masks from the seed); 0 by default.
 
     history: "loss" and "grad_norm" per step (the norm before clipping); per epoch "train_nll"
     (the mean step loss), "dev_ppl", "lr" (the rate used), "seconds" (training time of the epoch,
@@ -359,17 +381,25 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
     if isinstance(min_gain, bool) or not isinstance(min_gain, (int, float)) or not 0 <= min_gain < 1:
         raise ValueError(f"{fn}: argument 'min_gain' must be a number in [0, 1); received {min_gain!r}")
     clipper = _clipper(clip, fn)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"{fn}: argument 'dropout' must be a number in [0, 1); received {dropout!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"{fn}: argument 'callback' must be None or a function (epoch, params, history); "
+                        f"received {describe(callback)}")
     max_steps = math.inf if max_steps is None else require_positive_int(max_steps, "max_steps", fn)
     for name, hook in (("loss", loss), ("batches", batches)):
         if hook is not None and not callable(hook):
             raise TypeError(f"{fn}: argument '{name}' must be None or a function; received {describe(hook)}")
-    if loss is None:
-        def loss(params, ids, state0):
-            return lm_loss(params, ids, state0, cell)
+    if loss is not None and dropout:
+        raise ValueError(f"{fn}: argument 'dropout' needs the course's loss; received dropout={dropout} with a "
+                         f"loss function of your own")
     batches = batches or tbptt_batches
     stream = lm_stream(corpus, "train")
     params = init_lm(corpus.V, D, H, cell, seed, dtype, counts=np.bincount(stream[1:], minlength=corpus.V))
     rng = np.random.default_rng(seed)
+    if loss is None:
+        def loss(params, ids, state0):
+            return _lm_loss(params, ids, state0, cell, fn, dropout, rng)
     history = {"loss": [], "grad_norm": [], "train_nll": [], "dev_ppl": [], "lr": [], "seconds": [],
                "best_epoch": None, "diverged": None}
     best, decaying = params, False
@@ -394,6 +424,8 @@ def train_lm(corpus, cell="rnn", D=32, H=64, T=16, N=8, epochs=8, lr=2.0, clip=(
                 best, history["best_epoch"] = params, epoch
             if decaying:
                 lr *= lr_decay
+            if callback is not None:
+                callback(epoch, params, history)
             if len(history["loss"]) >= max_steps:
                 break
     if history["dev_ppl"]:

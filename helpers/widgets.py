@@ -174,3 +174,40 @@ def gate_explorer(sentences, activations, units=24):
                                   layout=widgets.Layout(width="80%")),
         gate=widgets.Dropdown(options=[(title, name) for name, title in GATE_TITLES.items()], value="f",
                               description="show", layout=widgets.Layout(width="45%")))
+
+
+# ---------------------------------------------------------------- 06_generation: generating text
+
+
+def sampling_explorer(distribution, continuation, vocab, examples):
+    """A prompt box and sliders for the temperature, top-k and top-p (and the seed of the random numbers),
+    redrawn live: the next-character distribution before and after the filters, and a sampled continuation.
+
+    distribution(prompt, temperature, top_k, top_p) -> (probs after the temperature (V,), after the filters (V,));
+    continuation(prompt, temperature, top_k, top_p, seed) -> str.  top_k = V and top_p = 1 filter nothing.
+    examples: prompts to pick from (any text can be typed).  Returns the widget (a VBox).
+    """
+    from .plots import plot_char_distributions
+    V = len(vocab)
+    prompt = widgets.Combobox(value=examples[0], options=list(examples), description="prompt", ensure_option=False,
+                              layout=widgets.Layout(width="60%"))
+    wide = {"style": {"description_width": "initial"}}
+    seed = widgets.IntSlider(value=0, min=0, max=50, description="seed", **wide)
+    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description="temperature", **wide)
+    top_k = widgets.IntSlider(value=V, min=1, max=V, description="top-k", **wide)
+    top_p = widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top-p", **wide)
+
+    def draw(prompt, temperature, top_k, top_p, seed):
+        before, after = distribution(prompt, temperature, top_k, top_p)
+        k = "off" if top_k >= V else top_k
+        p = "off" if top_p >= 1 else f"{top_p:g}"
+        plot_char_distributions({f"after '{prompt[-30:]}': T = {temperature:g}, top-k {k}, top-p {p}; "
+                                 f"{int(np.sum(after > 0))} of {V} characters left": (before, after)}, vocab, ncols=1)
+        plt.gcf().set_size_inches(9, 3)
+        plt.show()
+        plt.close("all")
+        print(prompt + "|" + continuation(prompt, temperature, top_k, top_p, seed))     # | : where the model starts
+
+    out = widgets.interactive_output(draw, {"prompt": prompt, "temperature": temperature, "top_k": top_k,
+                                            "top_p": top_p, "seed": seed})
+    return widgets.VBox([widgets.HBox([prompt, seed]), widgets.HBox([temperature, top_k, top_p]), out])

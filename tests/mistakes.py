@@ -152,4 +152,62 @@ MISTAKES = {
             False,
         ),
     },
+    "06_generation": {
+        "temperature_unstable": (
+            "softmax_with_temperature",
+            "def softmax_with_temperature(scores, temperature):\n"
+            "    if temperature <= 0:\n"
+            "        raise ValueError('the temperature must be > 0')\n"
+            "    e = np.exp(scores / temperature)\n"
+            "    return e / e.sum(axis=0, keepdims=True)\n",
+            False,
+        ),
+        "top_p_one_short": (
+            "top_p_filter",
+            "def top_p_filter(probs, p):\n"
+            "    q = probs if probs.ndim == 2 else probs[:, None]\n"
+            "    order = np.argsort(-q, axis=0, kind='stable')\n"
+            "    keep_ranked = np.cumsum(np.take_along_axis(q, order, axis=0), axis=0) < p\n"
+            "    keep_ranked[0] = True\n"
+            "    keep = np.zeros(q.shape, dtype=bool)\n"
+            "    np.put_along_axis(keep, order, keep_ranked, axis=0)\n"
+            "    kept = np.where(keep, q, 0.0)\n"
+            "    kept = kept / kept.sum(axis=0, keepdims=True)\n"
+            "    return kept if probs.ndim == 2 else kept[:, 0]\n",
+            True,
+        ),
+        "generate_feeds_last_prompt_token_twice": (
+            "generate",
+            "def generate(step, state, start_ids, n_tokens, choose, rng):\n"
+            "    prompt = start_ids if start_ids.ndim == 2 else start_ids[:, None]\n"
+            "    for ids in prompt:\n"
+            "        logits, state = step(ids, state)\n"
+            "    out = np.empty((n_tokens, prompt.shape[1]), dtype=np.int64)\n"
+            "    ids = prompt[-1]\n"
+            "    for t in range(n_tokens):\n"
+            "        logits, state = step(ids, state)\n"
+            "        ids = choose(logits, rng)\n"
+            "        out[t] = ids\n"
+            "    return out if start_ids.ndim == 2 else out[:, 0]\n",
+            True,
+        ),
+        "beam_multiplies_probabilities": (
+            "beam_search",
+            "def beam_search(step, state, start_ids, beam_width, max_len):\n"
+            "    for token in start_ids:\n"
+            "        logits, state = step(np.array([token]), state)\n"
+            "    V = logits.shape[0]\n"
+            "    prefixes, scores = np.zeros((1, 0), dtype=np.int64), np.ones(1)\n"
+            "    for t in range(max_len):\n"
+            "        candidates = (scores[None, :] * np.exp(log_softmax(logits))).T.ravel()\n"
+            "        best = np.argsort(-candidates, kind='stable')[:beam_width]\n"
+            "        parents, tokens = best // V, best % V\n"
+            "        prefixes = np.column_stack([prefixes[parents], tokens])\n"
+            "        scores = candidates[best]\n"
+            "        if t + 1 < max_len:\n"
+            "            logits, state = step(tokens, select_columns(state, parents))\n"
+            "    return prefixes[0], float(np.log(scores[0])) if scores[0] > 0 else -np.inf\n",
+            True,
+        ),
+    },
 }

@@ -77,6 +77,26 @@ def bench_components(runs: int) -> None:
         times.append(time.perf_counter() - start)
     print(f"window neural LM, one epoch over {corpus.n_tokens('train'):,} tokens (V = {corpus.V}, D = 32, H = 64): "
           f"{statistics.median(times):.2f} s")
+    bench_generation(runs)
+
+
+def bench_generation(runs: int) -> None:
+    """Notebook 06: 1,000 characters sampled from the pretrained character LSTM (goal: well under a second)."""
+    import numpy as np
+    from helpers import sampling
+    from helpers.cells import get_cell
+    from helpers.pretrained import load_char_lstm
+
+    params, _ = load_char_lstm()
+    step, H = sampling.lm_step(params, "lstm"), params["U"].shape[1]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        sampling.generate(step, get_cell("lstm").zero_state(H, 1, np.float32), np.array([2]), 1000,
+                          sampling.sampler(0.8, top_p=0.95), np.random.default_rng(0))
+        times.append(time.perf_counter() - start)
+    print(f"1,000 characters from the pretrained character LSTM (H = {H}, T = 0.8, top-p 0.95): "
+          f"{statistics.median(times):.3f} s (goal: well under 1 s)")
 
 
 EPOCH = ("import time\nfrom helpers import window_lm\nfrom helpers.data import load_corpus\ncorpus = load_corpus()\n"

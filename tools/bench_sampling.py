@@ -6,8 +6,9 @@ Kneser-Ney baseline the pretrained character LSTM must beat.
 Generation: a random recurrent language model of the pretrained model's size (V = 31 characters
 and V = 60, H = 256, D = 32) behind ``helpers.sampling.lm_step``, with a tanh RNN cell and with an
 LSTM-sized cell (the four gate products of an LSTM in one (4H, H + D) matrix: the cost of a real LSTM
-step, which lives in helpers.lstm), float64 and float32; 1,000 steps of ``generate`` with
-``sampler(temperature=0.8, top_k=20, top_p=0.95)``, one sequence, median of --runs runs.
+step, which lives in helpers.lstm), float64 and float32; then the pretrained character LSTM itself
+(helpers.pretrained); 1,000 steps of ``generate`` with ``sampler(temperature=0.8, top_k=20, top_p=0.95)``,
+one sequence, median of --runs runs.
 
 Baseline: held-out bits per character of character Kneser-Ney, n = 2..12, with d = 0.75 and with
 d tuned on dev (grid 0.50, 0.55, ..., 1.00), on dev and test of ``load_char_corpus()``; and the time
@@ -22,7 +23,7 @@ import time
 
 import numpy as np
 
-from helpers.cells import Cell
+from helpers.cells import Cell, get_cell
 from helpers.sampling import generate, lm_step, ngram_step, sampler
 
 
@@ -84,6 +85,17 @@ def bench_generation(runs, n_tokens=1000, H=256, D=32):
                 seconds = statistics.median(times)
                 print(f"  {kind:<5} V = {V:<3} {np.dtype(dtype).name:<8} {seconds:.3f} s "
                       f"({1e6 * seconds / n_tokens:.0f} µs per token)")
+    from helpers.pretrained import load_char_lstm
+    params, _ = load_char_lstm()
+    step, H, times = lm_step(params, "lstm"), params["U"].shape[1], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        generate(step, get_cell("lstm").zero_state(H, 1, np.float32), np.array([2]), n_tokens, choose,
+                 np.random.default_rng(0))
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    print(f"  the pretrained character LSTM (helpers.pretrained, H = {H}, float32): {seconds:.3f} s "
+          f"({1e6 * seconds / n_tokens:.0f} µs per token)")
 
 
 def bench_ngram():

@@ -87,7 +87,7 @@ _AFTER_STUDENT_CALL: list = []  # called after each call of a student's function
 
 #: reference functions the notebooks hand to students as tools (imported by their setup cells, or used by
 #: the solutions): calling them from another exercise is not delegation
-PROVIDED = {"sigmoid", "softmax", "tanh", "identity", "get_activation", "accuracy", "predict_proba"}
+PROVIDED = {"sigmoid", "softmax", "tanh", "identity", "get_activation", "accuracy", "predict_proba", "select_columns"}
 _ALLOWED: list = []  # ids of the code of the references that ``using_reference`` put in the notebook
 _WATCHING: list = []  # the profile functions of the delegation watches now installed (see no_delegation)
 
