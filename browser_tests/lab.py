@@ -470,6 +470,15 @@ class Notebook:
         images = explorer.locator(".widget-output img")
         return images.first.get_attribute("src") if images.count() else None
 
+    @classmethod
+    def output_of(cls, explorer) -> tuple[str, str] | None:
+        """What an explorer shows now: (its figure's image data, its printed text), or None without a
+        figure.  A control may change either (a seed slider changes only the sampled text)."""
+        figure = cls.figure_of(explorer)
+        if figure is None:
+            return None
+        return figure, "\n".join(explorer.locator(".widget-output .jp-RenderedText").all_inner_texts())
+
     def _drag(self, handle, dx: float):
         box = handle.bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

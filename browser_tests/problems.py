@@ -155,13 +155,14 @@ def solution_problems(state, page_errors=()) -> list[str]:
 
 
 def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], list[str]]:
-    """Move one control of each explorer (a slider where it has one) and wait for its figure to
-    change.  Returns (problems, what was done); an explorer whose control the test cannot move is a
-    problem, so a new kind of explorer is never passed over."""
+    """Move one control of each explorer (a slider where it has one) and wait for what it shows (its
+    figure, or the text printed under it) to change and settle, with a figure still shown.  Returns
+    (problems, what was done); an explorer whose control the test cannot move is a problem, so a new
+    kind of explorer is never passed over."""
     problems, done = [], []
     explorers = nb.explorers()
     for k, explorer in enumerate(explorers, 1):
-        before = nb.figure_of(explorer)
+        before = nb.output_of(explorer)
         if before is None:
             problems.append(f"explorer {k} of {len(explorers)} shows no figure before it is touched")
             continue
@@ -172,15 +173,18 @@ def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], lis
             continue
         errors = explorer.locator(f'.widget-output .jp-OutputArea-output[data-mime-type="{STDERR}"]')
         deadline = time.monotonic() + timeout
-        after = before
-        while time.monotonic() < deadline and after in (before, None) and not errors.count():
+        after, settled = before, 0
+        while time.monotonic() < deadline and settled < 3 and not errors.count():
             time.sleep(0.3)
-            after = nb.figure_of(explorer)
+            now = nb.output_of(explorer)
+            settled = settled + 1 if now == after and now not in (before, None) else 0
+            after = now
         if errors.count():
             problems.append(f"explorer {k}: {action}: error shown: {errors.first.inner_text()[:300]!r}")
         elif after in (before, None):
-            problems.append(f"explorer {k}: {action}: the figure did not change within {timeout:.0f} s")
-        done.append(f"explorer {k}: {action}: " + ("figure changed" if after not in (before, None) else "no change"))
+            problems.append(f"explorer {k}: {action}: neither the figure nor its text changed "
+                            f"within {timeout:.0f} s (or the figure disappeared)")
+        done.append(f"explorer {k}: {action}: " + ("output changed" if after not in (before, None) else "no change"))
     return problems, done
 
 
