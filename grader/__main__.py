@@ -100,7 +100,8 @@ def _to_run(assignment: str, candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _canonical(c: Candidate, assignment: str) -> bool:
-    return submissions.notebook_stem(os.path.basename(c.path)).lower() == assignment.lower()
+    """Named as the assignment's notebook (``01_activations.ipynb``; any case, any notebook suffix; no copy marker)."""
+    return submissions.without_suffix(os.path.basename(c.path)).lower() == assignment.lower()
 
 
 def choose(student: str, assignment: str, candidates: list[Candidate], exercises, total: float) -> Candidate:
@@ -117,8 +118,9 @@ def choose(student: str, assignment: str, candidates: list[Candidate], exercises
         return chosen
     key = lambda c: (c.grade.status == "failed", not _canonical(c, assignment), -os.path.getmtime(c.path), c.name)  # noqa: E731
     chosen, *others = sorted(ran, key=key)
-    why = "named as the assignment's notebook" if _canonical(chosen, assignment) else \
-        "the only one with answers" if not others else "the most recently modified"
+    why = "the only one with answers" if not others and any(c.untouched for c in candidates) else \
+        "the only one that could be read" if not others else \
+        "named as the assignment's notebook" if _canonical(chosen, assignment) else "the most recently modified"
     parts = [f"{len(candidates)} files could be the notebook: graded {chosen.name} ({why})"]
     for c in sorted(candidates, key=lambda c: c.name):
         if c is chosen:
@@ -198,13 +200,16 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
             chosen = choose(student, assignment, candidates[student], exercises, total)
             if not single and chosen.graded_file and chosen.grade.status != "failed":
                 shutil.move(chosen.graded_file, out / "graded" / f"{student}.ipynb")
-            grades.append(chosen.grade)
-            bar()
+            finish(student, chosen.grade)
+
+    def finish(student, g):
+        g.detail = "; ".join(filter(None, found[student].notes + [g.detail]))
+        grades.append(g)
+        bar()
 
     for student in found:
         if waiting[student] == 0:  # nothing can run: every candidate failed its preflight
-            grades.append(choose(student, assignment, candidates[student], exercises, total).grade)
-            bar()
+            finish(student, choose(student, assignment, candidates[student], exercises, total).grade)
     runner.run_all(state, keys, cells_of, limits, args.jobs, hidden, done)
     shutil.rmtree(pending, ignore_errors=True)
     ran = time.monotonic() - started

@@ -21,7 +21,6 @@ interruption is killed by the parent.
 """
 from __future__ import annotations
 
-import ast
 import base64
 import json
 import os
@@ -197,24 +196,6 @@ def _draw_once() -> None:
     plt.close(fig)
 
 
-def _guarded_names(cells: list[dict]) -> set[str]:
-    """Names a test cell calls that answer cells do not define (check_*, show_progress ...)."""
-    defined = set()
-    for cell in cells:
-        if cell["kind"] == "answer":
-            try:
-                tree = ast.parse(cell["release_source"])
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                    defined.add(node.name)
-                elif isinstance(node, ast.Assign):
-                    defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    called = set().union(*(_names(cell) for cell in cells if cell["kind"] == "test"))
-    return called - defined
-
-
 def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs) -> str | None:
     """Run a test cell's (trusted) source; record an error output; return the error's class name."""
     try:
@@ -296,7 +277,7 @@ def _run_cells(state, cells, send, limits, skip) -> None:
     if not limits["figures"]:
         _without_figures(shell)
     namespace = shell.user_ns
-    guarded = _guarded_names(cells)
+    guarded = set().union(*(cell.get("guarded", ()) for cell in cells))  # see preflight.guarded_names
     originals: dict = {}
     budget = [limits["notebook_output_bytes"]]
     stdout, stderr = _Writer("stdout", _sink), _Writer("stderr", _sink)
@@ -340,7 +321,7 @@ def _run_cells(state, cells, send, limits, skip) -> None:
         sys.stdout, sys.stderr = stdout, stderr
         check_integrity()
         signal.signal(signal.SIGALRM, on_alarm)
-        missing = [n for n in _names(cell) & guarded if n not in originals] if cell["kind"] == "test" else []
+        missing = [n for n in cell.get("guarded", ()) if n not in originals] if cell["kind"] == "test" else []
         if i in skip:
             error = _fail(outputs, "CellSkipped", f"not run: {skip[i]}")
         elif missing:
@@ -364,10 +345,6 @@ def _run_cells(state, cells, send, limits, skip) -> None:
                 originals.update({k: namespace[k] for k in guarded if k in namespace})
         send({"cell": i, "outputs": outputs.items, "error": error, "seconds": round(time.monotonic() - started, 3),
               "truncated": outputs.truncated})
-
-
-def _names(cell: dict) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(cell["source"])) if isinstance(n, ast.Name)}
 
 
 def _fail(outputs: Outputs, ename: str, message: str) -> str:

@@ -426,10 +426,17 @@ def markdown_with_mathml(source: str) -> tuple[str, list[str]]:
         unknown.extend(missing)
         return math
 
+    def safe(match: re.Match) -> str:
+        try:
+            return replace(match)
+        except (RecursionError, IndexError, ValueError):  # a formula this reader cannot follow: its TeX stays
+            unknown.append(match.group(0)[:40])
+            return match.group(0)
+
     pieces, last = [], 0
     for code in _CODE.finditer(source):
-        pieces.append(_MATH.sub(replace, source[last:code.start()]))
+        pieces.append(_MATH.sub(safe, source[last:code.start()]))
         pieces.append(code.group(0))
         last = code.end()
-    pieces.append(_MATH.sub(replace, source[last:]))
+    pieces.append(_MATH.sub(safe, source[last:]))
     return "".join(pieces), unknown

@@ -24,8 +24,10 @@ Cells are named by their exercise in what the instructor reads (``Exercises``):
 """
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -40,6 +42,9 @@ MAX_EXTRA_FILE_BYTES = 20 << 20  # a file handed in beside the notebook (a modul
 MAX_EXTRA_BYTES = 50 << 20  # all of them together
 MAX_EXTRA_FILES = 200
 _ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_QUIET = logging.getLogger("grader.preflight")  # nbgrader's preprocessors warn there; notes say it instead
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 
 
 def kind(cell) -> str:
@@ -194,7 +199,7 @@ def _prepare(path: str, release, tests: dict[str, str]) -> Prepared:
     for gid, n in _copies(data, set(rel_cells)).items():
         out.notes.append(f"grade_id {gid!r} appears {n} times; the last copy was graded")
     nb = nbformat.from_dict(data)
-    nb, _ = DeduplicateIds().preprocess(nb, {})  # earlier copies lose their nbgrader metadata
+    nb, _ = DeduplicateIds(log=_QUIET).preprocess(nb, {})  # earlier copies lose their nbgrader metadata
     cells = []
     for raw in nb.cells:
         gid = grade_id(raw)
@@ -206,14 +211,13 @@ def _prepare(path: str, release, tests: dict[str, str]) -> Prepared:
             elif gid is not None:
                 out.notes.append(f"a cell has grade_id {gid!r}, which the release does not have; it ran as a "
                                  "plain cell")
-            cells.append(_plain(raw))
+            cells.append(_plain(raw, out))
             continue
         ref = rel_cells[gid]
         cell = copy.deepcopy(ref)
         if kind(ref) == "answer":
             cell.source = _text(raw.source)
-            if raw.get("attachments"):
-                cell.attachments = raw.attachments
+            _attach(cell, raw, out)
         else:
             if _text(raw.source).strip() != ref.source.strip():
                 out.notes.append(f"{kind(ref)} cell {gid!r} was edited; the release version was graded")
@@ -222,10 +226,40 @@ def _prepare(path: str, release, tests: dict[str, str]) -> Prepared:
     _restore_missing(cells, release, tests, present, out)
     out.nb = _notebook(release, cells)
     out.untouched = _untouched(out.nb, release)
+    guarded = guarded_names(release, tests)
     out.cells = [{"index": k, "kind": kind(c) if grade_id(c) in rel_cells else "code", "source": c.source,
-                  "grade_id": grade_id(c), "release_source": rel_cells.get(grade_id(c), c).source}
-                 for k, c in enumerate(out.nb.cells) if c.cell_type == "code"]
+                  "grade_id": grade_id(c)} for k, c in enumerate(out.nb.cells) if c.cell_type == "code"]
+    for cell in out.cells:
+        if cell["kind"] == "test":
+            cell["guarded"] = sorted(_names(cell["source"]) & guarded)
     return out
+
+
+def _names(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def guarded_names(release, tests: dict[str, str]) -> set[str]:
+    """Names the test cells use that no answer cell of the release defines (``check_relu``, ``show_progress``
+    ...): the course's setup cell defines them, the kernel keeps them as it did, and a test cell that runs
+    before them (cells moved) is reported.  From the release, so that a deleted answer cell changes nothing."""
+    defined = set()
+    for cell in release.cells:
+        if kind(cell) == "answer":
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                    defined.add(node.name)
+                elif isinstance(node, ast.Assign):
+                    defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    used = set().union(*(_names(tests.get(grade_id(c), c.source)) for c in release.cells if kind(c) == "test"))
+    return used - defined
 
 
 def _text(source) -> str:
@@ -260,16 +294,31 @@ def _notebook(release, cells: list):
     return nb
 
 
-def _plain(raw):
+def _plain(raw, out: Prepared):
     """A student's own cell, without nbgrader metadata (it runs but is not graded); attachments kept."""
     meta = {k: v for k, v in raw.get("metadata", {}).items() if k != "nbgrader"}
     new = {"code": nbformat.v4.new_code_cell, "raw": nbformat.v4.new_raw_cell}.get(
         raw.get("cell_type"), nbformat.v4.new_markdown_cell)
     cell = new(_text(raw.get("source", "")), metadata=meta)
-    if raw.get("cell_type") != "code" and isinstance(raw.get("attachments"), dict):
-        cell.attachments = raw["attachments"]
+    _attach(cell, raw, out)
     cell.id = str(raw.get("id", ""))
     return cell
+
+
+def _attach(cell, raw, out: Prepared) -> None:
+    """The attachments of a Markdown or raw cell (an image pasted into it), kept as they are; one that
+    is not nbformat's shape (name -> {mime type: base64 text}) is dropped, with a note."""
+    attachments = raw.get("attachments")
+    if cell.cell_type == "code" or not attachments:
+        return
+    kept = {name: bundle for name, bundle in (attachments.items() if isinstance(attachments, dict) else ())
+            if isinstance(name, str) and isinstance(bundle, dict) and bundle and all(
+                isinstance(v, str) or isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for v in bundle.values())}
+    if kept:
+        cell.attachments = nbformat.from_dict(kept)
+    if not isinstance(attachments, dict) or len(kept) < len(attachments):
+        out.notes.append("a malformed image attachment of a Markdown cell was dropped")
 
 
 def _restore_missing(cells: list, release, tests: dict, present: set, out: Prepared) -> None:

@@ -134,7 +134,7 @@ def grade(student: str, assignment: str, release, prepared, outcome, exercises: 
         what = f"{label(k)} ignored its {cell_seconds:g} s time limit and was stopped; the notebook was run again " \
                "without it" if ignored else f"{label(k)} was stopped at its {cell_seconds:g} s time limit"
         gid = grade_id(nb.cells[k])
-        affected = [g for j, g in lost.items() if j >= k]
+        affected = [g for j, g in lost.items() if j >= k and outcome.cells.get(j) is not None]
         if gid in exercises.tests and gid in affected:
             review.append(f"{what}: an endless loop in {exercises.exercise(gid)}, or a slow machine?")
             review_cells.add(gid)
@@ -167,13 +167,18 @@ def grade(student: str, assignment: str, release, prepared, outcome, exercises: 
 
 
 def _neutralised(lines: list, label) -> list[str]:
-    """One note per kind: the shell commands and installs that were not run, and %prun run unprofiled."""
+    """One note per kind: the shell commands and installs that were not run, and %prun run unprofiled;
+    lines grouped by the cell they were in."""
     notes = []
     for how in dict.fromkeys(h for _, _, h in lines):
-        seen = list(dict.fromkeys(f"`{line}` ({label(k)})" for k, line, h in lines if h == how))
-        more = f" and {len(seen) - MAX_LINES_LISTED} more" if len(seen) > MAX_LINES_LISTED else ""
-        notes.append(f"{how} while grading (no shell commands or installs): {', '.join(seen[:MAX_LINES_LISTED])}"
-                     f"{more}" if how == "not run" else f"{how}: {', '.join(seen[:MAX_LINES_LISTED])}{more}")
+        cells = {}
+        for k, line, h in lines:
+            if h == how:
+                cells.setdefault(k, []).append(f"`{line}`")
+        listed = [f"{', '.join(dict.fromkeys(shown))} in {label(k)}" for k, shown in cells.items()]
+        more = f" and {len(listed) - MAX_LINES_LISTED} more cells" if len(listed) > MAX_LINES_LISTED else ""
+        notes.append(f"{how} while grading{' (no shell commands or installs)' if how == 'not run' else ''}: "
+                     f"{'; '.join(listed[:MAX_LINES_LISTED])}{more}")
     return notes
 
 

@@ -132,19 +132,28 @@ def make_shell(sink, note):
     return shell
 
 
+def _script_magic(function) -> bool:
+    """Whether a cell magic runs another program (IPython's ScriptMagics: %%bash, %%sh, %%script ...;
+    IPython loads them lazily, so the placeholder's text names the class)."""
+    owner = getattr(function, "__self__", None)
+    return type(owner).__name__ == "ScriptMagics" or "ScriptMagics" in repr(function)
+
+
 def _neutralise_magics(shell, not_run, note) -> None:
     """Installers, shell and script magics print that they did not run; %prun runs without the profiler."""
+    from IPython.core.magic import Magics, magics_class
     manager = shell.magics_manager
     for name in INSTALLERS + SHELL_LINE_MAGICS:
         manager.register_function(lambda line, _name=name: not_run(f"%{_name} {line}"), "line", name)
-    script = manager.registry.get("ScriptMagics")
-    for name in (script.magics["cell"] if script is not None else ()):
+    cells = [name for name, function in manager.magics["cell"].items()
+             if _script_magic(function) or name in ("!", "sx", "system")]
+    for name in cells:
         manager.register_function(lambda line, cell, _name=name: not_run(f"%%{_name} {line}".strip() + " (cell)"),
                                   "cell", name)
-    execution = manager.registry["ExecutionMagics"]
+    options = magics_class(type("Options", (Magics,), {}))(shell=shell)  # for IPython's option parser
 
     def prun(line, cell=None):
-        _, statement = execution.parse_options(line, "D:l:rs:T:q", list_all=True, posix=False)
+        _, statement = options.parse_options(line, "D:l:rs:T:q", list_all=True, posix=False)
         note(f"%{'%' if cell is not None else ''}prun {line}".strip(), UNPROFILED)
         code = shell.transform_cell(cell) if cell is not None else statement
         exec(compile(code, "<prun>", "exec"), shell.user_global_ns, shell.user_ns)

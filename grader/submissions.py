@@ -55,6 +55,7 @@ class Submission:
     candidates: list = field(default_factory=list)  # paths of the files that look like this assignment's notebook
     folder: str | None = None  # the student's folder for the assignment: its other files are handed in too
     extras: list = field(default_factory=list)  # (path relative to folder, absolute path) of those files
+    notes: list = field(default_factory=list)  # for the row's detail: a file name that could not be decoded
 
 
 def student_id(text: str) -> str:
@@ -65,6 +66,11 @@ def student_id(text: str) -> str:
 def is_notebook_name(name: str) -> bool:
     """Whether a file name looks like a notebook's (``.ipynb`` in any case, ``.ipynb.json``, ``.ipynb.txt``)."""
     return bool(_NOTEBOOK.search(name)) and not name.startswith(".")
+
+
+def without_suffix(name: str) -> str:
+    """The name without its notebook suffix: ``ann-Copy1.ipynb.json`` -> ``ann-Copy1``."""
+    return _NOTEBOOK.sub("", name)
 
 
 def notebook_stem(name: str) -> str:
@@ -131,10 +137,10 @@ def member_name(info: zipfile.ZipInfo) -> tuple[str, str | None]:
                     "CP437 text; the file was kept under the name shown"
 
 
-def _extract(archive: str, scratch: str) -> tuple[str, list[str]]:
-    """Extract a zip safely (names decoded, modification times kept); returns the folder to search and
-    the problems."""
-    problems = []
+def _extract(archive: str, scratch: str) -> tuple[str, list[str], dict[str, str]]:
+    """Extract a zip safely (names decoded, modification times kept); returns the folder to search, the
+    problems, and {extracted path: a note on its name}."""
+    problems, notes = [], {}
     target = os.path.join(scratch, "unzipped")
     os.makedirs(target, exist_ok=True)
     with zipfile.ZipFile(archive) as z:
@@ -148,9 +154,10 @@ def _extract(archive: str, scratch: str) -> tuple[str, list[str]]:
                 if parts and not parts[0].startswith("__MACOSX"):
                     problems.append(f"{name}: unsafe path in the zip; skipped")
                 continue
+            dest = os.path.join(target, *parts)
             if problem:
                 problems.append(problem)
-            dest = os.path.join(target, *parts)
+                notes[dest] = problem
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with z.open(m) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out)
@@ -161,8 +168,8 @@ def _extract(archive: str, scratch: str) -> tuple[str, list[str]]:
                 pass
     entries = [e for e in os.listdir(target) if not e.startswith(".")]
     if len(entries) == 1 and os.path.isdir(os.path.join(target, entries[0])):
-        return os.path.join(target, entries[0]), problems  # one top-level folder
-    return target, problems
+        return os.path.join(target, entries[0]), problems, notes  # one top-level folder
+    return target, problems, notes
 
 
 def _notebooks(root: str) -> list[str]:
@@ -201,10 +208,11 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = (),
     if not os.path.exists(path):
         raise FileNotFoundError(f"make grade: SUBMISSIONS={path!r} does not exist")
     problems: list[str] = []
+    notes: dict[str, str] = {}
     if os.path.isfile(path):
         if not zipfile.is_zipfile(path):
             raise ValueError(f"make grade: SUBMISSIONS={path!r} is a file but not a zip; give a folder or a zip")
-        path, problems = _extract(path, scratch)
+        path, problems, notes = _extract(path, scratch)
     names = sorted(set(known) | set(assignments))
     found: dict[str, dict[str, Submission]] = {a: {} for a in assignments}
     owners: dict[tuple[str, str], str] = {}  # (assignment, student id) -> the folder or name it came from
@@ -230,6 +238,8 @@ def find(path: str, assignments: list[str], scratch: str, known: list[str] = (),
         owners[(assignment, unique)] = origin
         submission = found[assignment].setdefault(unique, Submission(folder=folder))
         submission.candidates.append(file)
+        if file in notes:
+            submission.notes.append(notes[file])
 
     for rel in _notebooks(path):
         parts, file = rel.split(os.sep), os.path.join(path, rel)
