@@ -12,7 +12,8 @@
   text is cut at ``FEEDBACK_OUTPUT_CHARS``; the course's, Python's and the
   grader's paths are replaced by ``…``; a reference to a missing image
   attachment becomes a note instead of an error;
-* ``HideHiddenTestOutput`` then nbgrader's ``ClearHiddenTests``: nbgrader's
+* ``HideHiddenTestOutput`` then nbgrader's ``ClearHiddenTests`` (on the course's
+  cells only: ``ClearHiddenTestCells``): nbgrader's
   ``ClearHiddenTests`` removes the hidden-test *source*, but a failing hidden
   test also prints an IPython traceback, which quotes the lines around the
   failing call, hidden tests included: each error of such a cell is reduced to
@@ -112,15 +113,26 @@ class StudentView(NbGraderPreprocessor):
 
 
 class HideHiddenTestOutput(NbGraderPreprocessor):
-    """Replace tracebacks of cells with hidden tests by the error's one-line message."""
+    """Replace tracebacks of the course's cells with hidden tests by the error's one-line message."""
 
     begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "code" and self.begin_test_delimeter in cell.source:
+        if cell.cell_type == "code" and is_locked(cell) and self.begin_test_delimeter in cell.source:
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+class ClearHiddenTestCells(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests on the course's own cells only (locked and test cells, where hidden tests
+    live): a student's cell that merely mentions the marker ("### BEGIN HIDDEN TESTS" in a comment, without
+    its end) is shown as written, instead of stopping the page with "No end hidden tests statement found"."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if is_locked(cell):
+            return super().preprocess_cell(cell, resources, cell_index)
         return cell, resources
 
 
@@ -157,7 +169,7 @@ class MathAsMathML(NbGraderPreprocessor):
 
 
 PREPROCESSORS = [GetGrades, CSSHTMLHeaderPreprocessor, LimitOutput, StudentView, HideHiddenTestOutput,
-                 ClearHiddenTests, NameTests, MathAsMathML]
+                 ClearHiddenTestCells, NameTests, MathAsMathML]
 
 
 class _Errors(logging.Handler):

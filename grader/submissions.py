@@ -114,7 +114,7 @@ def member_name(info: zipfile.ZipInfo) -> tuple[str, str | None]:
     With the UTF-8 flag, Python's decoding stands.  Without it: Info-ZIP's Unicode path field, else
     UTF-8 if the bytes are valid UTF-8 (``zip`` on Linux and macOS writes UTF-8 without the flag), else
     GBK if they look like Chinese (Windows with a Chinese locale), else CP437 (DOS and Western Windows)
-    if that gives letters; otherwise the name is undecodable: its bytes are shown escaped and reported."""
+    if that gives letters; otherwise the name is undecodable: its other bytes are shown as %XX and reported."""
     if info.flag_bits & 0x800:
         return info.filename, None
     raw = info.filename.encode("cp437")  # (Python decoded the raw bytes as CP437: this gives them back)
@@ -132,7 +132,7 @@ def member_name(info: zipfile.ZipInfo) -> tuple[str, str | None]:
     as_cp437 = raw.decode("cp437")
     if all(c.isascii() or c.isalpha() for c in as_cp437):
         return as_cp437, None
-    escaped = raw.decode("ascii", "backslashreplace")
+    escaped = "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)  # (no backslash: not a separator)
     return escaped, f"{escaped}: the zip does not say how this name is encoded, and it is neither UTF-8, GBK nor " \
                     "CP437 text; the file was kept under the name shown"
 

@@ -172,11 +172,9 @@ def _as_json(nb) -> dict:
     return json.loads(json.dumps(nb))
 
 
-def odd_metadata(s, b, p):
-    """A plain cell whose metadata nbconvert cannot render (a list where a language name belongs)."""
-    nb = after(s, None, "x = 1")
-    nb.cells[-1].metadata["magics_language"] = ["python"]
-    return nb
+#: an output nbconvert cannot render (metadata of an image that is not a dict): the plain page is the fallback for
+#: whatever a student's outputs hold that the full page cannot show
+ODD_DISPLAY = f"display({{'image/png': '{PIXEL}'}}, raw=True, metadata={{'image/png': 'wide'}})\n"
 
 CORPUS = {
     # repairing a notebook never destroys the student's answer (issue 13)
@@ -215,7 +213,7 @@ CORPUS = {
     "image_from_another_notebook": (with_markdown("![pasted](attachment:lost.png)"), "graded", FULL, r"^$"),
     "malformed_attachment": (with_markdown("![pasted](attachment:image.png)", {"image.png": "junk"}), "graded",
                              FULL, r"^a malformed image attachment of a Markdown cell was dropped$"),
-    "unrenderable_metadata": (odd_metadata, "graded", FULL,
+    "unrenderable_output": (lambda s, b, p: after(s, None, ODD_DISPLAY), "graded", FULL,
                               r"^the feedback page could not be rendered \(.+\); a plain page with the scores and "
                               r"messages was written instead$"),
     "hidden_test_mistake": (lambda s, b, p: answer(s, HIDDEN_GID, HIDDEN_SOURCE), "graded", FULL - POINTS[HIDDEN_GID], r"^$"),
@@ -333,7 +331,7 @@ CORPUS = {
     "slow_before_a_test": (loops_after("test_relu", 8), "needs_review", points_up_to("relu"),
                            rf"the notebook was stopped at its limit of {NOTEBOOK_LIMIT} s per notebook, in cell \d+ "
                            rf"\(after exercise relu\): the tests of {', '.join(ORDER[ORDER.index('relu') + 1:])} did "
-                           r"not run and scored 0$"),
+                           r"not run and scored 0; cell \d+ \(after exercise relu\) was stopped at its 10 s time limit"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", FULL,
                           r"test cell 'test_relu' was missing and was put back"),
     "edited_test_cell": (lambda s, b, p: answer(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
@@ -346,11 +344,12 @@ CORPUS = {
     "corrupt_json": (_corrupt, "failed", None, r"not valid JSON \(line \d+, column \d+"),
     "nbformat_3": (_nbformat3, "failed", None, r"nbformat 3; expected 4"),
     "os_exit": (lambda s, b, p: after(s, "setup", "import os\nos._exit(3)"), "needs_review", FULL,
-                r"process died: cell \d+: .*exited with code 3"),
+                r"^process died: cell \d+ \(before the first exercise\): the process running the notebook exited with "
+                r"code 3 in this cell; the notebook was run again without it$"),
     "huge_allocation": (lambda s, b, p: after(s, None, "hoard = [np.ones(10**8) for _ in range(1000)]"),
                         "graded", FULL, r"^$"),
     "huge_output": (lambda s, b, p: after(s, None, "print('x' * 50_000_000)"), "graded", FULL,
-                    r"the output of cell \d+ was cut at the size limit"),
+                    r"^the output of cell \d+ \(after exercise fit_affine\) was cut at the size limit$"),
     "writes_outside": (
         lambda s, b, p: after(s, None, "for path in %r:\n    try:\n        open(path, 'w').write('pwned')\n"
                                        "    except OSError as err:\n        print(err)\n" % (p["outside"],)),
@@ -474,6 +473,5 @@ ZIPPED = {
     "李娜": ("李娜.ipynb".encode("gbk"), False, None, r"^$"),  # Windows with a Chinese locale
     "Müller": ("Müller.ipynb".encode("cp437"), False, None, r"^$"),  # Windows with a Western locale
     "王芳": ("王芳.ipynb".encode("gbk"), False, "王芳.ipynb", r"^$"),  # Info-ZIP's Unicode path field
-    "xff_xfe": (b"\xff\xfe.ipynb", False, None,
-                r"^\\xff\\xfe.ipynb: the zip does not say how this name is encoded"),
+    "FF_FE": (b"\xff\xfe.ipynb", False, None, r"^class/%FF%FE.ipynb: the zip does not say how this name is encoded"),
 }

@@ -238,7 +238,7 @@ def test_feedback_is_never_blank(corpus):
     graded = nbformat.read(corpus["base"] / "reports" / ASSIGNMENT / "graded" / "pasted_image.ipynb", 4)
     assert [c.attachments["image.png"]["image/png"] for c in graded.cells if c.get("attachments")] == [PIXEL]
     assert "image lost.png: not in the notebook" in shown["image_from_another_notebook"]
-    plain = shown["unrenderable_metadata"]
+    plain = shown["unrenderable_output"]
     assert "Score: 100 / 100" in plain and "plain version" in plain
     assert all(f"<td>{name}</td><td>{POINTS[name]:g} / {POINTS[name]:g}</td>" in plain for name in POINTS)
 

@@ -264,7 +264,7 @@ def test_zip_unicode_path_field_and_undecodable_names():
     stale = field[:5] + bytes([field[5] ^ 1]) + field[6:]  # a field made for another name is not trusted
     assert submissions.member_name(raw_member(raw, extra=stale)) == ("王芳.ipynb", None)  # (GBK still recognised)
     name, problem = submissions.member_name(raw_member(b"\xff\xfe.ipynb"))
-    assert name == "\\xff\\xfe.ipynb" and "neither UTF-8, GBK nor CP437" in problem
+    assert name == "%FF%FE.ipynb" and "neither UTF-8, GBK nor CP437" in problem
 
 
 def test_preflight_keeps_the_students_definitions_when_answer_cells_are_missing(tmp_path, release, source):
