@@ -3,9 +3,11 @@
 The grader imports NumPy, matplotlib, IPython and ``helpers`` once (``warm_up``),
 then forks one process per submission (``run``): starting a Jupyter kernel and
 importing everything again would cost more than grading the notebook.  In the
-fork, the cells run in an IPython ``InteractiveShell`` (magics, display,
-``%matplotlib inline`` work as in Jupyter), with their outputs captured and
-capped.  Test cells, which come from the instructor's notebook (hidden tests
+fork, the files handed in beside the notebook are put into its working
+directory (read-only), and the cells run in an IPython ``InteractiveShell``
+(``shell``: magics, display, ``%matplotlib inline`` work as in Jupyter; shell
+escapes and installs are not run; tracebacks show the student's frames only),
+with their outputs captured and capped.  Test cells, which come from the instructor's notebook (hidden tests
 included), are executed directly with ``exec`` in the notebook's namespace, so
 nothing the student's cells did to IPython (input transformers, custom exception
 handlers, event callbacks) can change their outcome; before and after every
@@ -15,7 +17,8 @@ names and the protected modules are verified and restored (``guard``).
 Each cell's result is sent to the parent as one signed line (``protocol``):
 ``{"start": i}`` when cell i starts, then ``{"cell": i, "outputs": [...],
 "error": name or null, "seconds": t, "truncated": bool}``, ``{"flags": [...]}``
-for tampering (at once), and ``{"end": true}``.  A cell that runs longer than
+for tampering (at once), ``{"neutralised": [i, line, how]}`` for a line that was
+not run as written, and ``{"end": true}``.  A cell that runs longer than
 its time limit is interrupted with ``CellTimeout``; one that ignores the
 interruption is killed by the parent.
 """

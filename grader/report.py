@@ -98,10 +98,37 @@ def grade(student: str, assignment: str, release, prepared, outcome, exercises: 
             reason += f" (last in {exercises.label(prepared.nb, outcome.failure_cell)})"
         return failed(student, assignment, exercises, total, "; ".join([reason] + prepared.notes))
     nb = copy.deepcopy(prepared.nb)
+    found = _Findings(list(prepared.review), list(prepared.notes), all_cells=bool(prepared.review))
     label = lambda k: exercises.label(nb, k)  # noqa: E731
-    review, notes, review_cells = list(prepared.review), list(prepared.notes), set()
-    all_cells_reviewed = bool(review)
-    stopped = {k for k, r in outcome.cells.items() if r["error"] == "CellTimeout"} | {k for k, _ in outcome.timed_out}
+    _fill_outputs(nb, outcome, label, found, notebook_seconds)
+    scores, lost = _score_tests(nb, outcome, found)
+    _time_limits(nb, outcome, exercises, lost, label, found, cell_seconds)
+    _notebook_limit(outcome, exercises, lost, label, found, notebook_seconds)
+    flags = outcome.flags[:MAX_FLAGS] + ([f"and {len(outcome.flags) - MAX_FLAGS} more"]
+                                         if len(outcome.flags) > MAX_FLAGS else [])
+    found.review += [f"tampering: {flag}" for flag in flags]
+    found.review += [f"process died: {label(k)}: {why}; the notebook was run again without it"
+                     for k, why in outcome.died]
+    found.all_cells |= bool(flags or outcome.died)
+    found.notes += _neutralised(outcome.neutralised, label)
+    return Grade(student, assignment, sum(scores.values()), total, "needs_review" if found.review else "graded",
+                 "; ".join(found.review + found.notes),
+                 exercises={exercises.exercise(gid): earned for gid, earned in scores.items()}, cells=scores,
+                 review_cells=set(scores) if found.all_cells else found.cells, nb=nb)
+
+
+@dataclass
+class _Findings:
+    """What grading one submission noticed: reasons to review, notes, and the test cells concerned."""
+
+    review: list
+    notes: list
+    all_cells: bool = False  # the review concerns the whole submission (tampering ...)
+    cells: set = field(default_factory=set)
+
+
+def _fill_outputs(nb, outcome, label, found: _Findings, notebook_seconds: float) -> None:
+    """The outputs of each cell that ran; a "not run" error in the cells the notebook limit cut off."""
     count = 0
     for k, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -112,58 +139,62 @@ def grade(student: str, assignment: str, release, prepared, outcome, exercises: 
             cell.execution_count = count
             cell.outputs = [nbformat.from_dict(o) for o in result["outputs"]]
             if result["truncated"]:
-                notes.append(f"the output of {label(k)} was cut at the size limit")
+                found.notes.append(f"the output of {label(k)} was cut at the size limit")
         elif outcome.stopped is not None:
             _not_run(nb, k, f"the notebook was stopped at its limit of {notebook_seconds:g} s before this cell")
-    scores, by_exercise, lost = {}, {}, {}
+
+
+def _score_tests(nb, outcome, found: _Findings) -> tuple[dict, dict]:
+    """({test grade_id: points earned}, {index: grade_id of each test that lost points}); delegation noted."""
+    scores, lost = {}, {}
     for k, cell in enumerate(nb.cells):
-        if is_grade(cell) and not is_solution(cell):
-            gid = grade_id(cell)
-            earned = _earned(cell, outcome.cells.get(k))
-            cell.metadata["nbgrader"]["score"] = scores[gid] = earned
-            by_exercise[exercises.exercise(gid)] = earned
-            if earned < float(cell.metadata["nbgrader"]["points"]):
-                lost[k] = gid
-            result = outcome.cells.get(k)
-            if result is not None and result["error"] == DELEGATION:
-                message = next((o["evalue"] for o in result["outputs"] if o["output_type"] == "error"), "")
-                review.append(f"{gid}: {message.splitlines()[0] if message else 'delegation'}")
-                review_cells.add(gid)
+        if not (is_grade(cell) and not is_solution(cell)):
+            continue
+        gid, result = grade_id(cell), outcome.cells.get(k)
+        cell.metadata["nbgrader"]["score"] = scores[gid] = _earned(cell, result)
+        if scores[gid] < float(cell.metadata["nbgrader"]["points"]):
+            lost[k] = gid
+        if result is not None and result["error"] == DELEGATION:
+            message = next((o["evalue"] for o in result["outputs"] if o["output_type"] == "error"), "")
+            found.review.append(f"{gid}: {message.splitlines()[0] if message else 'delegation'}")
+            found.cells.add(gid)
+    return scores, lost
+
+
+def _time_limits(nb, outcome, exercises: Exercises, lost: dict, label, found: _Findings, cell_seconds: float):
+    """Cells stopped at their time limit: a test that lost its points there, or tests that failed after such
+    a cell, are to review (the grade may depend on the machine's load); other stops are notes."""
+    stopped = {k for k, r in outcome.cells.items() if r["error"] == "CellTimeout"} | {k for k, _ in outcome.timed_out}
+    ignored = dict(outcome.timed_out)
     for k in sorted(stopped):
-        ignored = dict(outcome.timed_out).get(k)
         what = f"{label(k)} ignored its {cell_seconds:g} s time limit and was stopped; the notebook was run again " \
-               "without it" if ignored else f"{label(k)} was stopped at its {cell_seconds:g} s time limit"
+               "without it" if k in ignored else f"{label(k)} was stopped at its {cell_seconds:g} s time limit"
         gid = grade_id(nb.cells[k])
         affected = [g for j, g in lost.items() if j >= k and outcome.cells.get(j) is not None]
         if gid in exercises.tests and gid in affected:
-            review.append(f"{what}: an endless loop in {exercises.exercise(gid)}, or a slow machine?")
-            review_cells.add(gid)
+            found.review.append(f"{what}: an endless loop in {exercises.exercise(gid)}, or a slow machine?")
+            found.cells.add(gid)
         elif affected:
-            review.append(f"{what}, before the tests of {', '.join(exercises.exercise(g) for g in affected)} "
-                          "failed: they may have failed because of it")
-            review_cells.update(affected)
+            found.review.append(f"{what}, before the tests of {', '.join(exercises.exercise(g) for g in affected)} "
+                                "failed: they may have failed because of it")
+            found.cells.update(affected)
         else:
-            notes.append(what)
-    if outcome.stopped is not None:
-        where = "between cells" if outcome.stopped < 0 else f"in {label(outcome.stopped)}"
-        cut = [g for j, g in lost.items() if outcome.cells.get(j) is None]
-        what = f"the notebook was stopped at its limit of {notebook_seconds:g} s per notebook, {where}"
-        if cut:
-            review.append(f"{what}: the tests of {', '.join(exercises.exercise(g) for g in cut)} did not run and "
-                          "scored 0")
-            review_cells.update(cut)
-        else:
-            notes.append(f"{what}, after its last graded cell: every test had run")
-    flags = outcome.flags[:MAX_FLAGS] + ([f"and {len(outcome.flags) - MAX_FLAGS} more"]
-                                         if len(outcome.flags) > MAX_FLAGS else [])
-    review += [f"tampering: {flag}" for flag in flags]
-    review += [f"process died: {label(k)}: {why}; the notebook was run again without it" for k, why in outcome.died]
-    all_cells_reviewed |= bool(flags or outcome.died)
-    notes += _neutralised(outcome.neutralised, label)
-    status = "needs_review" if review else "graded"
-    return Grade(student, assignment, sum(scores.values()), total, status, "; ".join(review + notes),
-                 exercises=by_exercise, cells=scores,
-                 review_cells=set(scores) if all_cells_reviewed else review_cells, nb=nb)
+            found.notes.append(what)
+
+
+def _notebook_limit(outcome, exercises: Exercises, lost: dict, label, found: _Findings, notebook_seconds: float):
+    """The notebook's own limit: after the last test a note; before tests that had not run, a review."""
+    if outcome.stopped is None:
+        return
+    where = "between cells" if outcome.stopped < 0 else f"in {label(outcome.stopped)}"
+    cut = [g for j, g in lost.items() if outcome.cells.get(j) is None]
+    what = f"the notebook was stopped at its limit of {notebook_seconds:g} s per notebook, {where}"
+    if cut:
+        found.review.append(f"{what}: the tests of {', '.join(exercises.exercise(g) for g in cut)} did not run and "
+                            "scored 0")
+        found.cells.update(cut)
+    else:
+        found.notes.append(f"{what}, after its last graded cell: every test had run")
 
 
 def _neutralised(lines: list, label) -> list[str]:
