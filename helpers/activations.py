@@ -106,8 +106,11 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(name: str):
-    """(f, f') for an activation name in ``ACTIVATIONS``."""
-    if name not in ACTIVATIONS:
+def get_activation(name):
+    """(f, f') for an activation name in ``ACTIVATIONS``, or a pair (f, f') of functions given directly
+    (your own, for instance), returned as it is."""
+    if isinstance(name, tuple) and len(name) == 2 and all(callable(g) for g in name):
+        return name
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"get_activation: argument 'name' must be one of {sorted(ACTIVATIONS)}; received {name!r}")
     return ACTIVATIONS[name]

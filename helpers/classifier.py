@@ -14,7 +14,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .layers import dense_backward, dense_forward
-from .validate import (as_float_array, require_keys, require_positive_int, require_positive_number,
+from .validate import (as_float_array, as_mask, require_keys, require_positive_int, require_positive_number,
                        require_shape)
 
 KEYS = ("E", "W", "b", "u")
@@ -36,7 +36,7 @@ def _ids_and_mask(ids, mask, V, fn):
     if ids.size and (ids.min() < 0 or ids.max() >= V):
         raise ValueError(f"{fn}: argument 'ids' must hold word ids in [0, {V}); received ids from "
                          f"{ids.min()} to {ids.max()}")
-    mask = as_float_array(mask, "mask", fn, ndim=2)
+    mask = as_mask(mask, "mask", fn)
     require_shape(mask, ids.shape, "mask", fn)
     if (mask.sum(axis=0) <= 0).any():
         raise ValueError(f"{fn}: argument 'mask' must mark at least one word in every sentence (column); "
@@ -74,24 +74,25 @@ def average_pool_backward(dx, cache):
 def classifier_forward(params, ids, mask, activation="tanh"):
     """Scores s = u^T f(W x + b) for a batch.  ids, mask: (T, N) -> s: (1, N), cache.
 
-    cache = (pool_cache, affine_cache, z, h, u): the caches of average_pool_forward
-    and affine_forward, the pre-activation z = W x + b (H, N), h = f(z) (H, N), and u (H, 1).
+    cache = (pool_cache, affine_cache, z, h, u, activation): the caches of average_pool_forward
+    and affine_forward, the pre-activation z = W x + b (H, N), h = f(z) (H, N), u (H, 1) and the
+    name of f: everything classifier_backward needs.
     """
     require_keys(params, KEYS, "params", "classifier_forward")
     x, pool_cache = average_pool_forward(params["E"], ids, mask)
     h, (affine_cache, z, _) = dense_forward(x, params["W"], params["b"], activation)
     u = as_float_array(params["u"], "params['u']", "classifier_forward", ndim=2)
     require_shape(u, (z.shape[0], 1), "params['u']", "classifier_forward")
-    return u.T @ h, (pool_cache, affine_cache, z, h, u)
+    return u.T @ h, (pool_cache, affine_cache, z, h, u, activation)
 
 
-def classifier_backward(ds, cache, activation="tanh"):
+def classifier_backward(ds, cache):
     """Gradients of J from ds = dJ/ds: (1, N) -> dict with keys E, W, b, u (shapes of the parameters).
 
     The chain rule, factor by factor:  du = h ds^T;  dh = u ds;  dz = dh * f'(z);
     (dx, dW, db) = affine_backward(dz);  dE = average_pool_backward(dx).
     """
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     ds = as_float_array(ds, "ds", "classifier_backward", ndim=2)
     require_shape(ds, (1, h.shape[1]), "ds", "classifier_backward")
     dx, dW, db = dense_backward(u @ ds, (affine_cache, z, activation))   # dz = dh * f'(z) inside
@@ -109,7 +110,8 @@ def accuracy(params, split, activation="tanh"):
 
 
 def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, activation="tanh"):
-    """Minibatch SGD on data.train, one pass over a fresh random order per epoch.
+    """Minibatch SGD on data.train, one pass over a fresh random order per epoch, cut into minibatches of
+    batch_size sentences (the last one may be smaller), one step each.
 
     Returns the trained parameters (``params`` is not modified) and a history
     dict with, per epoch, the mean training loss "loss" (over the epoch's
@@ -125,11 +127,11 @@ def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0, act
     train = data.train
     history = {"loss": [], "dev_loss": [], "train_acc": [], "dev_acc": []}
     for _ in range(epochs):
-        losses = []
-        for batch in np.array_split(rng.permutation(len(train)), max(1, len(train) // batch_size)):
+        losses, order = [], rng.permutation(len(train))
+        for batch in (order[start:start + batch_size] for start in range(0, len(order), batch_size)):
             s, cache = classifier_forward(params, train.ids[:, batch], train.mask[:, batch], activation)
             J, ds = bce_with_logits(s, train.y[:, batch])
-            params = sgd_step(params, classifier_backward(ds, cache, activation), lr)
+            params = sgd_step(params, classifier_backward(ds, cache), lr)
             losses.append(J)
         history["loss"].append(float(np.mean(losses)))
         dev_scores = classifier_forward(params, data.dev.ids, data.dev.mask, activation)[0]

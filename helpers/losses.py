@@ -76,9 +76,17 @@ def softmax_cross_entropy(scores, targets):
     if targets.size and (targets.min() < 0 or targets.max() >= scores.shape[0]):
         raise ValueError(f"softmax_cross_entropy: argument 'targets' must hold ids in [0, {scores.shape[0]}); "
                          f"received ids from {targets.min()} to {targets.max()}")
-    N = scores.shape[1]
-    log_p = log_softmax(scores)
-    J = float(-np.mean(log_p[targets, np.arange(N)]))
-    grad = np.exp(log_p)
-    grad[targets, np.arange(N)] -= 1.0
-    return J, grad / N
+    N, columns = scores.shape[1], np.arange(scores.shape[1])
+    if scores.shape[0] == 0:
+        log_softmax(scores)  # raises its error about a column without classes
+    # one temporary, exp taken once: the LM's output layer makes scores large (V x T N)
+    grad = scores - scores.max(axis=0, keepdims=True)       # log softmax = shifted - log sum exp(shifted)
+    picked = grad[targets, columns]
+    np.exp(grad, out=grad)
+    total = grad.sum(axis=0, keepdims=True)
+    if N == 0:
+        return float("nan"), grad
+    J = float(np.mean(np.log(total[0]) - picked))
+    grad *= 1.0 / (N * total)                                # softmax / N
+    grad[targets, columns] -= 1.0 / N
+    return J, grad

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
+from .layers import affine_forward
 from .losses import bce_with_logits, mse
 from .validate import as_float_array, require_keys, require_positive_int, require_positive_number, require_shape
 
@@ -78,7 +79,7 @@ def mlp_forward(params, X, activation="tanh", output="identity", residual=False)
     names = [None] + [activation] * (L - 1) + [output]
     cache = {"params": params, "a": [a], "z": [None], "f": names, "skip": [False]}
     for l in range(1, L + 1):
-        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        z, _ = affine_forward(a, params[f"W{l}"], params[f"b{l}"])  # z^l = W^l a^{l-1} + b^l
         f, _ = get_activation(names[l])
         skip = bool(residual) and l < L and z.shape == a.shape
         a = a + f(z) if skip else f(z)

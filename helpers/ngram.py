@@ -122,10 +122,11 @@ class NGramModel:
         return (lookup(table.keys, table.counts, keys), lookup(table.ctx_keys, table.ctx_totals, ctx),
                 lookup(table.ctx_keys, table.ctx_types, ctx))
 
-    def add_k(self, grams, k=1.0):
-        """Add-k estimate of P(w | h) for the rows of grams (M, n)."""
+    def add_k(self, grams, k=1.0, estimate=add_k_prob):
+        """Add-k estimate of P(w | h) for the rows of grams (M, n), by ``estimate(c_hw, c_h, k, V_out)``
+        (add_k_prob, or your own)."""
         c_hw, c_h, _ = self._counts(grams, self.counts[grams.shape[1] - 1])
-        return add_k_prob(c_hw, c_h, k, self.V_out)
+        return estimate(c_hw, c_h, k, self.V_out)
 
     def mle_orders(self, grams):
         """(n, M): maximum-likelihood P_k(w | last k-1 words) for k = 1..n; 1/V_out where the context is unseen."""
@@ -135,9 +136,10 @@ class NGramModel:
             rows.append(np.where(c_h > 0, c_hw / np.maximum(c_h, 1), 1.0 / self.V_out))
         return np.array(rows)
 
-    def interpolated(self, grams, lambdas):
-        """Linear interpolation of the maximum-likelihood estimates of orders 1..n."""
-        return interpolated_prob(self.mle_orders(grams), lambdas)
+    def interpolated(self, grams, lambdas, estimate=interpolated_prob):
+        """Linear interpolation of the maximum-likelihood estimates of orders 1..n, by
+        ``estimate(probs, lambdas)`` (interpolated_prob, or your own)."""
+        return estimate(self.mle_orders(grams), lambdas)
 
     def tune_lambdas(self, grams, steps=10):
         """The weights on a grid of the simplex (step 1/steps) with the highest log-likelihood of ``grams``.

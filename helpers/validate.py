@@ -46,6 +46,15 @@ def as_float_array(value, name: str, fn: str, ndim: int | tuple[int, ...] | None
     return arr
 
 
+def as_mask(value, name: str, fn: str) -> np.ndarray:
+    """A 2-D mask (1 for a real position, 0 for padding) as a float64 array; booleans, integers and floats
+    are accepted.  TypeError for anything else, ValueError unless it is 2-D."""
+    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)
+    return as_float_array(arr, name, fn, ndim=2)
+
+
 def require_shape(arr: np.ndarray, shape: tuple, name: str, fn: str) -> None:
     """Raise ValueError unless ``arr.shape`` matches ``shape`` (``None`` matches any size)."""
     ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
@@ -97,3 +106,27 @@ def require_split(split, fn: str) -> tuple:
     if len(shares) != 3 or min(shares) <= 0 or abs(sum(shares) - 1) > 1e-9:
         raise ValueError(f"{fn}: argument 'split' must be three positive shares summing to 1; received {split!r}")
     return shares
+
+
+def as_generator(rng, fn: str, name: str = "rng") -> np.random.Generator:
+    """``rng`` as a Generator: a Generator as it is, an int seed through default_rng, None as seed 0.
+    TypeError for anything else (the message names argument ``name`` of function ``fn``)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{fn}: argument '{name}' must be a numpy.random.Generator, a non-negative int seed or None; "
+                    f"received {describe(rng)}")
+
+
+def float_dtype(dtype, fn: str) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float32 or float64); TypeError otherwise."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt not in (np.float32, np.float64):
+        raise TypeError(f"{fn}: argument 'dtype' must be float32 or float64; received {dtype!r}")
+    return dt

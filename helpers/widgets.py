@@ -5,6 +5,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import plots
 from .activations import ACTIVATIONS, get_activation
 from .losses import bce_with_logits, binary_cross_entropy
 
@@ -80,8 +81,9 @@ def gradient_descent_explorer(x, y, start=(-3.0, 3.0), extent=((-4.0, 8.0), (-4.
         left.set_title("path of (w, b) on log J(w, b)")
         right.plot(losses)
         right.set_yscale("log")
+        plots.plain_log_ticks(right)
         right.set_xlabel("step")
-        right.set_ylabel("J")
+        right.set_ylabel("J (binary cross-entropy, log scale)")
         right.set_title(f"after {steps} steps: J = {losses[-1]:.4f}")
         right.grid(alpha=0.3, which="both")
         fig.tight_layout()
@@ -115,3 +117,60 @@ def next_word_explorer(corpus, distributions, examples, k=10):
     text = widgets.Combobox(value=examples[0], options=list(examples), description="context",
                             ensure_option=False, layout=widgets.Layout(width="60%"))
     return widgets.interactive(draw, context=text)
+
+
+# ---------------------------------------------------------------- notebook 04: vanishing and exploding gradients
+
+
+def gradient_norm_figure(radius, activation, T, H=32, seed=1):
+    """The figure of gradient_norm_explorer for one setting: ||dJ/dh_t|| against the distance T - t for an RNN
+    whose W_h is ``radius`` times a random orthogonal (H, H) matrix (every singular value equals the radius),
+    computed by helpers.rnn.gradient_norm_curve (random inputs, a random unit dJ/dh_T)."""
+    from .rnn import gradient_norm_curve, orthogonal
+    Wh = radius * orthogonal(H, np.random.default_rng(seed))
+    return plots.plot_gradient_norm_curve(gradient_norm_curve(Wh, T, activation), radius, activation)
+
+
+def gradient_norm_explorer(H=32, seed=1):
+    """Controls for the spectral radius of W_h, the activation f and the sequence length T; the curve
+    ||dJ/dh_t|| against the distance T - t is redrawn (log scale), beside radius^k (lecture item 7)."""
+
+    def draw(radius, activation, T):
+        gradient_norm_figure(radius, activation, T, H, seed)
+        plt.show()
+        plt.close("all")
+
+    return widgets.interactive(
+        draw,
+        radius=widgets.FloatSlider(value=1.0, min=0.3, max=2.5, step=0.05, description="radius ρ",
+                                   continuous_update=False),
+        activation=widgets.Dropdown(options=["tanh", "identity", "relu"], value="tanh", description="f"),
+        T=widgets.IntSlider(value=50, min=5, max=200, step=5, description="length T", continuous_update=False),
+    )
+
+
+# ---------------------------------------------------------------- notebook 05: LSTM and GRU
+
+
+def gate_explorer(sentences, activations, units=24):
+    """Pick a sentence and a gate; see the LSTM's gate over the sentence as a heat map (units x words).
+
+    sentences: list of word lists (what the model read); activations: function(index of the sentence) ->
+    {'f', 'i', 'o', 'c_tilde', 'c', 'h'}, each (T, H)."""
+    from .plots import GATE_TITLES, gate_range, plot_gate_heatmap
+
+    def draw(sentence, gate):
+        values = activations(sentence)[gate]
+        vmin, vmax, cmap = gate_range(gate, values)
+        plot_gate_heatmap(sentences[sentence], values, GATE_TITLES[gate], vmin=vmin, vmax=vmax, cmap=cmap,
+                          units=units)
+        plt.show()
+        plt.close("all")
+
+    options = [(" ".join(words)[:70], i) for i, words in enumerate(sentences)]
+    return widgets.interactive(
+        draw,
+        sentence=widgets.Dropdown(options=options, value=0, description="sentence",
+                                  layout=widgets.Layout(width="80%")),
+        gate=widgets.Dropdown(options=[(title, name) for name, title in GATE_TITLES.items()], value="f",
+                              description="show", layout=widgets.Layout(width="45%")))

@@ -248,9 +248,9 @@ CORPUS = {
     "honest_lazy_numpy_module": (lambda s, b, p: after(s, None, "print(np.char.upper(['a']))"), "graded", FULL,
                                  r"^$"),
     "lone_surrogate_printed": (lambda s, b, p: after(s, None, "print('\\ud800')"), "graded", FULL, r"^$"),
-    "prints_hidden_inputs": (relu_as("def relu(z):\n    print('INPUT', z)\n"
-                                                               "    return np.maximum(z, 0.0)\n"),
-                             "graded", FULL, r"^$"),
+    "prints_hidden_inputs": (  # (the experiments train with this relu, once it passes: their output is cut)
+        relu_as("def relu(z):\n    print('INPUT', z)\n    return np.maximum(z, 0.0)\n"),
+        "graded", FULL, r"^(the output of cell \d+ \(after exercise \w+\) was cut at the size limit(; |$))*$"),
     "code_compiled_as_a_library": (
         wrong_relu_and("import os, helpers.checks\n_src = 'def swap(f, g):\\n    f.__code__ = g.__code__\\n'\n"
                        "_ns = {}\nexec(compile(_src, os.path.join(os.path.dirname(helpers.checks.__file__), "
@@ -324,7 +324,7 @@ CORPUS = {
         relu_as("def _step(x):\n    return x\n\ndef relu(z):\n    while True:\n        _step(z)\n"),
         "needs_review", FULL - POINTS["relu"],
         r"^the test of relu \(test_relu\) was stopped at its 10 s time limit: an endless loop in relu, or a slow "
-        r"machine\?; cell \d+ \(after exercise fit_affine\) was stopped at its 10 s time limit$"),
+        r"machine\?$"),
     # a limit reached after the tests keeps the grade (NOTEBOOK_LIMIT; each loop is stopped after 10 s)
     "slow_after_the_tests": (loops_after("test_fit_affine", 8), "graded", FULL,
                              rf"the notebook was stopped at its limit of {NOTEBOOK_LIMIT} s per notebook, in cell \d+ "

@@ -325,7 +325,7 @@ def test_progress_prints_nothing_and_rejects_unknown_assignments(capfd):
     progress("01_activations", namespace())
     assert capfd.readouterr() == ("", "")
     with pytest.raises(ValueError, match=r"^progress: argument 'assignment' must be one of \['01_activations', '02_backprop', "
-                                         r"'03_ngram_vs_neural_lm'\]; "
+                                         r"'03_ngram_vs_neural_lm'(, '0\d_\w+')*\]; "   # and the later notebooks
                                          r"received '99_nothing'"):
         progress("99_nothing", {})
 
@@ -437,3 +437,24 @@ def test_require_shape_keys_sequence():
     assert validate.require_sequence((1, 2), "s", "f") == [1, 2]
     with pytest.raises(TypeError, match=r"^f: argument 's' must be a list or tuple; received str 'ab'"):
         validate.require_sequence("ab", "s", "f")
+
+
+def test_interrupting_a_hung_check_gives_one_line_naming_the_students_function_and_line():
+    """A student interrupts the kernel while a check runs an endless loop: one message, no checker internals."""
+    import os
+    import signal
+    import threading
+    ns = {}
+    exec("def relu(z):\n    steps = 0\n    while True:\n        steps += 1\n", ns)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(CheckFailure) as info:
+            check_relu(ns["relu"])
+    finally:
+        timer.cancel()
+    message = str(info.value)
+    assert type(info.value).__name__ == "CheckInterrupted"
+    assert message.startswith("you interrupted relu while the check ran it (line ")
+    assert " of relu" in message and "An endless loop? Fix relu, run its cell, then run this check again." in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__

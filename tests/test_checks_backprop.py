@@ -181,19 +181,19 @@ def classifier_forward_probability(params, ids, mask):
 
 
 def classifier_backward_no_fprime(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward(u @ ds, affine_cache)
     return {"E": clf.average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 
 def classifier_backward_no_u(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward(ds * (1 - h ** 2), affine_cache)
     return {"E": clf.average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 
 
 def classifier_backward_dE_assigned(ds, cache):
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = layers.affine_backward((u @ ds) * (1 - h ** 2), affine_cache)
     ids, mask, V = pool_cache
     dE = np.zeros((dx.shape[0], V))
@@ -214,6 +214,15 @@ def sgd_in_place(params, grads, lr):
 def sgd_for_the_classifier_keys_only(params, grads, lr):
     """Written for E, W, b, u; the guard `if k in params` makes the visible (W, b) case pass."""
     return {k: params[k] - lr * grads[k] for k in ("E", "W", "b", "u") if k in params}
+
+
+def affine_forward_cache_swapped(a, W, b):  # found in a student run: the cache in the wrong order passed
+    return W @ a + b, (W, a)
+
+
+def pool_forward_cache_reordered(E, ids, mask):
+    x, _ = clf.average_pool_forward(E, ids, mask)
+    return x, (mask, ids, E.shape[1])
 
 
 MISTAKES = [
@@ -257,6 +266,10 @@ MISTAKES = [
                                                               "once: accumulate, do not assign"]),
     ("sgd_step", sgd_plus, ["Hint: you stepped up the gradient"]),
     ("sgd_step", sgd_in_place, [in_place("sgd_step")]),
+    ("affine_forward", affine_forward_cache_swapped, ["z is correct but cache[0] (a), cache[1] (W) are not",
+                                                      "Hint: the cache must be (a, W), in that order"]),
+    ("average_pool_forward", pool_forward_cache_reordered, ["cache[0] (ids), cache[1] (mask) are not",
+                                                            "Hint: x is right; the cache must be (ids, mask, V)"]),
 ]
 
 
@@ -289,8 +302,37 @@ def train_returns_initial(params, data, lr=1.0, epochs=10, batch_size=32, seed=0
     return params, {"loss": []}
 
 
-def train_with_a_tiny_learning_rate(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
-    return clf.train_classifier(params, data, lr=lr / 100, epochs=epochs, batch_size=batch_size, seed=seed)
+STUDENT_TRAINING = """
+import numpy as np
+
+def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    train, history = data.train, {"loss": []}
+    batch_size = BATCH or batch_size
+    for epoch in range(epochs):
+        order, losses = rng.permutation(len(train)), []
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            s, cache = classifier_forward(params, train.ids[:, batch], train.mask[:, batch])
+            y = train.y[:, batch]
+            losses.append(binary_cross_entropy(s, y))
+            params = sgd_step(params, classifier_backward(binary_cross_entropy_grad(s, y), cache), LR * lr)
+        history["loss"].append(RECORD(losses))
+    return params, history
+"""
+
+
+def student_training(lr_factor=1.0, batch=None, record=np.mean):
+    """A train_classifier written as a student writes it in the notebook (calling the notebook's functions)."""
+    ns = {"classifier_forward": clf.classifier_forward, "classifier_backward": clf.classifier_backward,
+          "binary_cross_entropy": losses.binary_cross_entropy, "sgd_step": optim.sgd_step,
+          "binary_cross_entropy_grad": losses.binary_cross_entropy_grad, "LR": lr_factor, "BATCH": batch,
+          "RECORD": lambda values: float(record(values))}
+    exec(STUDENT_TRAINING, ns)
+    return ns["train_classifier"]
+
+
+train_with_a_tiny_learning_rate = student_training(lr_factor=0.01)
 
 
 def train_in_place(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
@@ -300,6 +342,11 @@ def train_in_place(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
     return params, history
 
 
+def test_a_training_loop_written_as_in_the_notebook_passes(data, capsys):
+    checks.check_train_classifier(student_training())
+    assert capsys.readouterr().out.startswith("✓ train_classifier: dev accuracy")
+
+
 @pytest.mark.parametrize("wrong, words", [
     (train_returns_initial, ["train_classifier returned the initial parameters unchanged", "params = sgd_step("]),
     (train_with_a_tiny_learning_rate, ["the trained classifier reaches a dev accuracy of", "the target is 85%",
@@ -307,7 +354,16 @@ def train_in_place(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
     (train_in_place, [in_place("train_classifier")]),
     (lambda params, data, **schedule: clf.train_classifier(params, data, **schedule)[0],
      ["train_classifier must return (params, history); received dict"]),
-], ids=["initial-params", "lr-too-small", "in-place", "no-history"])
+    (student_training(record=lambda values: values[-1]),
+     ["history['loss'][0] must be the mean of the 263 minibatch losses of epoch 1",
+      "That is the loss of the epoch's last minibatch: record the mean over all its minibatches."]),
+    (student_training(batch=32),
+     ["train_classifier took 660 SGD steps in 5 epochs; with 4200 training sentences and batch_size=16 there are "
+      "263 minibatches per epoch", "Your minibatches have 32 sentences: use the batch_size argument"]),
+    (lambda params, data, **schedule: clf.train_classifier(params, data, **schedule),
+     ["train_classifier must train with your functions: classifier_forward"]),
+], ids=["initial-params", "lr-too-small", "in-place", "no-history", "last-minibatch-loss", "hard-coded-batch-size",
+        "not-using-its-functions"])
 def test_a_wrong_training_loop_fails(wrong, words, data, capsys):
     with pytest.raises(CheckFailure) as info:
         checks.check_train_classifier(wrong)
@@ -353,13 +409,28 @@ def test_a_forward_that_returns_no_cache_is_told_so_directly(name, what):
 
 def test_a_classifier_forward_with_another_cache_format_is_told_so_directly():
     def forward_with_four_part_cache(params, ids, mask):
-        s, (pool_cache, affine_cache, z, h, u) = clf.classifier_forward(params, ids, mask)
+        s, (pool_cache, affine_cache, z, h, u, activation) = clf.classifier_forward(params, ids, mask)
         return s, (pool_cache, affine_cache, h, u)
 
     with pytest.raises(CheckFailure) as info:
         checks.check_classifier_forward(forward_with_four_part_cache)
-    assert str(info.value) == ("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u); "
+    assert str(info.value) == ("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u, \"tanh\"); "
                                "received tuple of length 4")
+
+
+def test_a_classifier_forward_whose_cache_lacks_the_activation_is_told_so():
+    def forward_with_five_part_cache(params, ids, mask):  # the cache format before the activation joined it
+        s, cache = clf.classifier_forward(params, ids, mask)
+        return s, cache[:5]
+
+    def forward_naming_another_activation(params, ids, mask):
+        s, cache = clf.classifier_forward(params, ids, mask)
+        return s, (*cache[:5], "relu")
+
+    with pytest.raises(CheckFailure, match=r"received tuple of length 5"):
+        checks.check_classifier_forward(forward_with_five_part_cache)
+    with pytest.raises(CheckFailure, match=r"cache\[5\] must be the name of the activation, \"tanh\""):
+        checks.check_classifier_forward(forward_naming_another_activation)
 
 
 # ---------------------------------------------------------------- the finite-difference stage
@@ -420,7 +491,7 @@ def average_pool_backward(dx, cache):      # wrong: assigns
     return dE
 
 def classifier_backward(ds, cache):        # right, built on the (wrong) average_pool_backward
-    pool_cache, affine_cache, z, h, u = cache
+    pool_cache, affine_cache, z, h, u, activation = cache
     dx, dW, db = affine_backward((u @ ds) * (1 - h ** 2), affine_cache)
     return {"E": average_pool_backward(dx, pool_cache), "W": dW, "b": db, "u": h @ ds.T}
 """

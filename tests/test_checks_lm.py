@@ -127,6 +127,91 @@ def backward_without_tanh_grad(dscores, cache):
             "b2": dscores.sum(axis=1, keepdims=True)}
 
 
+# mistakes found in a student run of 03 (issue 14): each must fail with a message that names it
+def sce_rows(scores, targets):  # softmax over the last axis, as in PyTorch
+    z = scores - scores.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    d = p.copy()
+    d[targets, np.arange(scores.shape[1])] -= 1
+    return float(-np.log(p[targets, np.arange(scores.shape[1])]).mean()), d / scores.shape[1]
+
+
+def sce_mixed_axes(scores, targets):
+    z = scores - scores.max(axis=0, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    d = np.exp(log_p)
+    d[targets, np.arange(scores.shape[1])] -= 1
+    return float(-log_p[targets, np.arange(scores.shape[1])].mean()), d / scores.shape[1]
+
+
+def sce_rows_and_columns_swapped(scores, targets):
+    z = scores - scores.max(axis=0, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
+    d = np.exp(log_p)
+    d[targets, np.arange(scores.shape[1])] -= 1
+    return float(-log_p[np.arange(scores.shape[1]), targets].mean()), d / scores.shape[1]
+
+
+def sce_log10(scores, targets):
+    J, d = losses.softmax_cross_entropy(scores, targets)
+    return J / np.log(10), d
+
+
+def sce_sign_flipped(scores, targets):
+    J, d = losses.softmax_cross_entropy(scores, targets)
+    return J, -d
+
+
+def sce_global_max(scores, targets):
+    z = scores - scores.max()
+    log_p = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
+    d = np.exp(log_p)
+    d[targets, np.arange(scores.shape[1])] -= 1
+    return float(-log_p[targets, np.arange(scores.shape[1])].mean()), d / scores.shape[1]
+
+
+def sentence_logprob_float_padding(prob, sentence, n):  # Exercise 4 warns against exactly this
+    padded = np.concatenate([[1] * (n - 1), sentence, [2]])
+    return float(np.sum(np.log(prob(np.lib.stride_tricks.sliding_window_view(padded, n)))))
+
+
+def sentence_logprob_log10(prob, sentence, n):
+    padded = np.concatenate([np.full(n - 1, 1), sentence, [2]])
+    return float(np.sum(np.log10(prob(np.lib.stride_tricks.sliding_window_view(padded, n)))))
+
+
+def backward_divided_by_n_twice(dscores, cache):
+    N = cache[0].shape[1]
+    return {k: v / N for k, v in wl.window_lm_backward(dscores, cache).items()}
+
+
+STUDENT_RUN_MISTAKES = [
+    ("add_k_prob", lambda c_hw, c_h, k, V: (c_hw + k) // (c_h + k * V),
+     ["Hint: // is floor division, which rounds every probability down to 0: divide with /."]),
+    ("perplexity", lambda lp, nt: float(-np.sum(lp) / np.sum(nt)),
+     ["expected 54.59815, received 4", "Hint: that is the mean negative log-likelihood per token; perplexity is its "
+                                       "exponential"]),
+    ("sentence_logprob", sentence_logprob_float_padding,
+     ["on case: sentence [4, 3] with a 1-gram model", "Hint: the padded sentence became a float array: [1] * (n - 1)",
+      "np.concatenate([np.full(n - 1, 1), sentence, [2]])"]),
+    ("sentence_logprob", sentence_logprob_log10, ["Hint: that is log base 10 (np.log10)"]),
+    ("softmax_cross_entropy", sce_rows, ["J and dscores are both wrong",
+                                         "Hint: the softmax was normalised over the wrong axis"]),
+    ("softmax_cross_entropy", sce_mixed_axes, ["Hint: the probabilities behind your dscores do not sum to 1 down each "
+                                               "column"]),
+    ("softmax_cross_entropy", sce_rows_and_columns_swapped, ["log_probs[np.arange(N), targets] swaps rows and "
+                                                             "columns", "log_probs[targets, np.arange(N)]"]),
+    ("softmax_cross_entropy", sce_log10, ["Hint: that is log base 10 (np.log10)"]),
+    ("softmax_cross_entropy", sce_sign_flipped, ["J is correct but dscores is not", "Hint: the sign of dscores is "
+                                                                                    "flipped"]),
+    ("softmax_cross_entropy", sce_global_max, ["on case: columns with very different maxima",
+                                               "Hint: subtract each column's own maximum",
+                                               "not the maximum of the whole matrix"]),
+    ("window_lm_backward", backward_divided_by_n_twice, ["E, W, b1, U and b2 are all wrong",
+                                                         "Hint: every gradient is N times too small"]),
+]
+
+
 MISTAKES = [
     # (exercise, wrong implementation, words the message must contain)
     ("ngram_counts", counts_reversed_powers, ["Hint: the first word must get the highest power: key = g_1 V^(n-1)"]),
@@ -166,7 +251,7 @@ MISTAKES = [
                                            "Hint: J is the mean over the batch, not the sum."]),
     ("window_lm_forward", forward_interleaved,
      ["on case: V=9, window of 3 words", "Hint: e stacks whole word vectors: e = [e_1; e_2; ...]",
-      "transpose to (n-1, D, N) before reshaping"]),
+      "transpose to (w, D, N) before reshaping"]),
     ("window_lm_forward", forward_returns_softmax,
      ["are correct but scores is not", "Hint: return the scores (logits) U h + b2; the softmax belongs to the loss."]),
     ("window_lm_backward", backward_assigns_dE,
@@ -176,7 +261,8 @@ MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("name, wrong, words", MISTAKES, ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAKES)])
+@pytest.mark.parametrize("name, wrong, words", MISTAKES + STUDENT_RUN_MISTAKES,
+                         ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAKES + STUDENT_RUN_MISTAKES)])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_a_realistic_mistake_fails_with_its_hint(name, wrong, words, hidden, capfd):
     with pytest.raises(CheckFailure) as info:
@@ -233,7 +319,8 @@ def test_returning_none(name):
     (lambda params, contexts: (wl.window_lm_forward(params, contexts)[0], ()),
      "the cache must be (contexts, e, h, params); received tuple of length 0"),
     (lambda params, contexts: (lambda s, c: (s, (c[0], c[2], c[1], c[3])))(*wl.window_lm_forward(params, contexts)),
-     "scores is correct but e (cache[1]), h (cache[2]) are not.\ne (cache[1]) returned by window_lm_forward has shape "
+     "scores, contexts (cache[0]) are correct but e (cache[1]), h (cache[2]) are not.\ne (cache[1]) returned by "
+     "window_lm_forward has shape "
      "(5, 6); expected shape (12, 6)\n  on case: V=9, window of 3 words, D=4, H=5, N=6 (a word repeats in each "
      "window)"),
     (lambda params, contexts: (lambda s, c: (s, (c[3], c[1], c[2], c[0])))(*wl.window_lm_forward(params, contexts)),

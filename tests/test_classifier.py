@@ -210,7 +210,8 @@ def test_classifier_forward_equals_the_formula_sentence_by_sentence(activation):
 def test_classifier_forward_cache_is_the_documented_tuple():
     params = random_params(seed=6)
     _, cache = clf.classifier_forward(params, IDS, MASK)
-    pool_cache, (x, W), z, h, u = cache  # (pool_cache, affine_cache, z, h, u)
+    pool_cache, (x, W), z, h, u, activation = cache  # (pool_cache, affine_cache, z, h, u, activation)
+    assert activation == "tanh"
     assert pool_cache[2] == 8 and np.array_equal(pool_cache[0], IDS)
     np.testing.assert_allclose(x, pool_by_loops(params["E"], IDS, MASK), rtol=1e-13)
     np.testing.assert_array_equal(W, params["W"])
@@ -240,11 +241,34 @@ def test_classifier_backward_matches_central_differences_for_every_key(activatio
 
     s, cache = clf.classifier_forward(params, IDS, MASK, activation)
     ds = binary_cross_entropy_grad(s, y) if loss == "bce" else R
-    grads = clf.classifier_backward(ds, cache, activation)
+    grads = clf.classifier_backward(ds, cache)  # the activation comes from the cache
     assert sorted(grads) == sorted(clf.KEYS) and all(grads[k].shape == params[k].shape for k in clf.KEYS)
     for key in clf.KEYS:
         report = gradcheck(lambda q: J({**params, key: q}), params[key], grads[key])
         assert report.passed, f"{activation} d{key}: {report}"
+
+
+def test_the_backward_pass_takes_the_activation_from_the_cache():
+    """Forward with relu, backward without being told: the gradient is relu's, not tanh's."""
+    params = random_params(seed=12)
+    s, cache = clf.classifier_forward(params, IDS, MASK, "relu")
+    grads = clf.classifier_backward(np.ones_like(s), cache)
+    report = gradcheck(lambda q: float(np.sum(clf.classifier_forward({**params, "W": q}, IDS, MASK, "relu")[0])),
+                       params["W"], grads["W"])
+    assert report.passed, report
+
+
+def test_a_boolean_mask_is_a_mask():
+    params = random_params(seed=13)
+    s_float, cache_float = clf.classifier_forward(params, IDS, MASK)
+    s_bool, cache_bool = clf.classifier_forward(params, IDS, MASK > 0)
+    np.testing.assert_array_equal(s_bool, s_float)
+    x_float, _ = clf.average_pool_forward(params["E"], IDS, MASK)
+    np.testing.assert_array_equal(clf.average_pool_forward(params["E"], IDS, MASK > 0)[0], x_float)
+    ds = np.ones_like(s_float)
+    for key, grad in clf.classifier_backward(ds, cache_bool).items():
+        np.testing.assert_array_equal(grad, clf.classifier_backward(ds, cache_float)[key])
+    np.testing.assert_array_equal(clf.predict_proba(params, IDS, MASK > 0), clf.predict_proba(params, IDS, MASK))
 
 
 def test_classifier_backward_leaves_its_inputs_alone():

@@ -120,7 +120,11 @@ def test_plot_sparsity_and_storage():
     assert list(level.get_ydata()) == [120_000, 120_000]
     assert right.get_yscale() == "log"
     assert [t.get_text() for t in right.get_legend().get_texts()] == [
-        "distinct n-grams in training (table entries)", "window neural LM: parameters"]
+        "n-gram model: table entries (orders 1..n)", "window neural LM: parameters"]
+    assert right.get_ylabel() == "numbers stored (log scale)" and left.get_title() and right.get_title()
+    right.figure.canvas.draw()
+    labels = [t.get_text() for t in right.get_yticklabels() if t.get_text()]
+    assert labels and all("10^" not in t and "times" not in t for t in labels), labels  # plain numbers
 
 
 def bars_of(ax):

@@ -165,12 +165,12 @@ def test_evaluate_is_the_mean_negative_log_likelihood(batch_size):
 
 @pytest.fixture(scope="module")
 def trained(corpus):
-    return wl.train_window_lm(corpus, window=3, D=8, H=16, epochs=2, batch_size=64, lr=1.0, seed=0)
+    return wl.train_window_lm(corpus, window=3, D=8, H=16, epochs=2, batch_size=64, lr=1.0, seed=0, progress=False)
 
 
 def test_training_lowers_the_dev_perplexity(corpus, trained):
     params, history = trained
-    assert set(history) == {"train_nll", "dev_ppl"} and len(history["train_nll"]) == len(history["dev_ppl"]) == 2
+    assert set(history) == {"train_nll", "dev_ppl", "best_epoch"} and len(history["train_nll"]) == len(history["dev_ppl"]) == 2
     initial = math.exp(wl.evaluate(wl.init_window_lm(corpus.V, 3, 8, 16, seed=0), *wl.windows(corpus, "dev", 3)))
     assert initial == pytest.approx(corpus.V, rel=0.05)  # small initial weights: nearly uniform
     assert history["dev_ppl"][1] < history["dev_ppl"][0] < 0.5 * initial
@@ -208,3 +208,13 @@ def test_nearest_neighbours_by_brute_force_cosine():
             assert got.tolist() == expected
     scaled = E * np.arange(1, 41)  # cosine ignores the lengths of the vectors
     assert wl.nearest_neighbours(scaled, 3, k=6).tolist() == wl.nearest_neighbours(E, 3, k=6).tolist()
+
+
+def test_training_returns_the_parameters_of_the_best_dev_epoch(corpus):
+    """Early stopping: the parameters returned are those of the epoch with the lowest dev perplexity."""
+    contexts, targets = wl.windows(corpus, "dev", 3)
+    params, history = wl.train_window_lm(corpus, window=3, D=8, H=16, epochs=3, batch_size=64, lr=8.0, seed=0,
+                                         progress=False)  # a rate high enough to overshoot after a while
+    best = int(np.argmin(history["dev_ppl"]))
+    assert history["best_epoch"] == best
+    assert math.isclose(math.exp(wl.evaluate(params, contexts, targets)), history["dev_ppl"][best], rel_tol=1e-9)

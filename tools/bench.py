@@ -1,11 +1,13 @@
-"""Benchmark the solution notebooks against the budgets of CURRICULUM.md.
+"""Benchmark the solution notebooks against the budgets of docs/conventions.md.
 
 For each notebook in solutions/, run it top to bottom with nbclient several
 times in normal mode and in grading mode (NBGRADER_EXECUTION=autograde, as
 nbgrader sets it), and print the median wall time (kernel start included) and
 the median peak resident memory of the kernel process.
 
-Then grade a synthetic class of each notebook (``--grade``, ``--class-size``) with
+Then time the heavy reference computations, the NumPy recurrent layers and
+RNN-LM step against PyTorch where it is installed (the optional `bench` extra),
+and grade a synthetic class of each notebook (``--grade``, ``--class-size``) with
 the command ``make grade`` runs, on the idle machine and beside one busy process,
 and print the throughput (goal: one submission per second on 2 cores).
 
@@ -72,10 +74,70 @@ def bench_components(runs: int) -> None:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        window_lm.train_window_lm(corpus, epochs=1)
+        window_lm.train_window_lm(corpus, epochs=1, progress=False)
         times.append(time.perf_counter() - start)
     print(f"window neural LM, one epoch over {corpus.n_tokens('train'):,} tokens (V = {corpus.V}, D = 32, H = 64): "
           f"{statistics.median(times):.2f} s")
+
+
+EPOCH = ("import time\nfrom helpers import window_lm\nfrom helpers.data import load_corpus\ncorpus = load_corpus()\n"
+         "start = time.perf_counter()\nwindow_lm.train_window_lm(corpus, epochs=1, progress=False)\n"
+         "print(time.perf_counter() - start)\n")
+
+
+def bench_threads(runs: int) -> None:
+    """One window-LM epoch with NumPy's BLAS on 1 and on 2 threads (COURSE_BLAS_THREADS), on an idle machine
+    and beside one busy process (as on JupyterHub or CI): why the course keeps BLAS to one thread."""
+    import subprocess
+    print(f"\nwindow neural LM, one epoch, by BLAS threads (median of {runs}):")
+    for busy in (False, True):
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            for threads in (1, 2):
+                env = {**os.environ, "COURSE_BLAS_THREADS": str(threads)}
+                times = [float(subprocess.run([sys.executable, "-c", EPOCH], env=env, cwd=ROOT, capture_output=True,
+                                              text=True, check=True).stdout) for _ in range(runs)]
+                print(f"  {'beside a busy process' if busy else 'idle machine':<22} {threads} thread"
+                      f"{'s' if threads > 1 else ' '}: {statistics.median(times):.2f} s")
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+
+
+#: the goal of each ratio NumPy / PyTorch (CURRICULUM.md): no slower than PyTorch, the LSTM in float32 1.3 times
+RECURRENT_GOAL = {("lstm", "float32"): 1.3}
+
+
+def bench_recurrent(repeats: int = 30, shapes: dict | None = None) -> bool:
+    """The NumPy reference against PyTorch on the CPU, side by side, one thread (tools/bench_recurrent.py): one
+    RNN-LM training step (forward, backward, clipping, SGD) at V = 2000, D = 64, H = 128, N = 32, T = 32, and each
+    recurrent layer alone, in float32 and float64.  PyTorch is optional (pip install -e ".[bench]"): where it does
+    not import, NumPy alone is timed.  Prints the table; returns whether every ratio meets its goal.
+    shapes: other shapes than issue 10's (tests)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_recurrent as recurrent
+
+    try:
+        import torch
+        anchor = f"PyTorch {torch.__version__}"
+    except ImportError:
+        anchor = 'PyTorch (not installed: pip install -e ".[bench]")'
+    shapes = shapes or recurrent.SHAPES
+    print(f"\nNumPy reference against {anchor}, one thread, median of {repeats}; "
+          + ", ".join(f"{k} = {v}" for k, v in shapes.items()))
+    print(f"{'benchmark':<10}{'cell':<6}{'dtype':<9}{'NumPy (ms)':>12}{'PyTorch (ms)':>14}{'ratio':>8}  goal")
+    ok = True
+    for row in recurrent.bench(repeats=repeats, shapes=shapes):
+        goal = RECURRENT_GOAL.get((row["cell"], row["dtype"]), 1.0)
+        if row["ratio"] is None:
+            torch_ms, ratio, verdict = f"{'-':>14}", f"{'-':>8}", ""
+        else:
+            torch_ms, ratio = f"{row['torch_ms']:>14.2f}", f"{row['ratio']:>8.2f}"
+            verdict = f"<= {goal:g}: " + ("met" if row["ratio"] <= goal else "NOT met")
+            ok &= row["ratio"] <= goal
+        print(f"{row['kind']:<10}{row['cell']:<6}{row['dtype']:<9}{row['numpy_ms']:>12.2f}{torch_ms}{ratio}  {verdict}")
+    return ok
 
 
 def synthetic_class(assignment: str, n: int, folder: Path) -> None:
@@ -166,6 +228,8 @@ def main(argv=None) -> int:
         print(f"{name:<24}{f['normal']:>12.2f}{f['grading']:>13.2f}{peak:>10.0f}  "
               f"{'over budget: ' + ', '.join(problems) if problems else 'within budget'}")
     bench_components(args.runs)
+    bench_threads(args.runs)
+    bench_recurrent()
     fast = bench_all_grading(graded, args.class_size)
     return 1 if over or not fast else 0
 

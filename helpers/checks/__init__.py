@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import html
-import io
-
 import importlib
+import io
 import pkgutil
+import types
 
-from . import framework
+from . import exercises, framework
 from .exercises import EXERCISES, Exercise, by_name, reference_modules
 from .framework import Case, CheckFailure, run_check, use_short_tracebacks
 
@@ -45,6 +45,10 @@ def progress(assignment: str, namespace: dict) -> list[tuple[str, int, str, str]
         if name not in namespace:
             rows.append((name, points, "missing", f"no {name} defined yet: run its cell"))
             continue
+        if getattr(namespace[name], exercises.PASSED, None) == exercises.RUNNING:
+            rows.append((name, points, "fails", f"its check did not finish when it last ran (an endless loop?): "
+                                                f"fix {name}, run its cell, then its check"))
+            continue
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 e.check(namespace[name])
@@ -53,6 +57,57 @@ def progress(assignment: str, namespace: dict) -> list[tuple[str, int, str, str]
             status = "not started" if isinstance(err, framework.NotImplementedYet) else "fails"
             rows.append((name, points, status, " ".join(line.strip() for line in str(err).splitlines()[:2])))
     return rows
+
+
+def _passes(name: str, namespace: dict) -> bool:
+    """Whether the notebook's function ``name`` passes its visible check (run quietly if it has not passed yet)."""
+    fn = namespace.get(name)
+    if fn is None:
+        return False
+    outcome = getattr(fn, exercises.PASSED, None)
+    if outcome is not None:  # its check ran already: passed, failed, or was interrupted (not run again)
+        return outcome == name
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            by_name(name).check(fn)
+    except Exception:  # a failed check, an error in the function, a name that is not a function
+        return False
+    return True
+
+
+def _uses(fn, namespace: dict) -> list[str]:
+    """The exercises whose functions ``fn`` calls from the notebook, directly or through the others: the
+    student's own functions (a tool the notebook imports from helpers, such as sigmoid in 02, is not one)."""
+    known = {n for ex in EXERCISES.values() for n in ex}
+    found, todo = [], [fn]
+    while todo:
+        code = getattr(todo.pop(), "__code__", None)
+        codes = framework._codes(types.SimpleNamespace(__code__=code)) if code is not None else []
+        for name in sorted({n for c in codes for n in c.co_names} & known - set(found)):
+            if not str(getattr(namespace.get(name), "__module__", "")).startswith("helpers"):
+                found.append(name)
+                todo.append(namespace.get(name))
+    return found
+
+
+def yours_or_reference(namespace: dict, *names: str):
+    """For an experiment: your function ``name`` from the notebook (``globals()``) once it passes its check,
+    and every function of another exercise that it calls passes too; the reference implementation otherwise.
+    Prints which one is used, and why.  Returns the function, or a tuple of them for several names."""
+    chosen = []
+    for name in names:
+        reference = by_name(name).reference
+        fn = namespace.get(name)
+        if fn is None:
+            why = f"you have not defined {name} yet"
+        elif not _passes(name, namespace):
+            why = f"your {name} does not pass its check yet"
+        else:
+            failing = [n for n in _uses(fn, namespace) if n != name and not _passes(n, namespace)]
+            why = f"your {name} calls your {failing[0]}, which does not pass its check yet" if failing else ""
+        chosen.append(reference if why else fn)
+        print(f"Using the reference {name}: {why}." if why else f"Using your {name}.")
+    return chosen[0] if len(chosen) == 1 else tuple(chosen)
 
 
 _ICONS = {"passes": "✅", "fails": "❌", "not started": "⬜", "missing": "⬜"}
@@ -83,5 +138,5 @@ def show_progress(assignment: str, namespace: dict) -> None:
 
 
 __all__ = ["Case", "CheckFailure", "EXERCISES", "Exercise", "TRAIN_SCHEDULE", "by_name", "progress", "run_check",
-           "show_progress"] + [
+           "show_progress", "yours_or_reference"] + [
     f"check_{name}" for exercises in EXERCISES.values() for name in exercises]

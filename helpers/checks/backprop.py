@@ -12,7 +12,7 @@ from .. import gradcheck as gc
 from .. import layers, losses, mlp, optim
 from ..activations import get_activation, sigmoid
 from .exercises import exercise
-from .framework import (Case, CheckFailure, call_student, check_gradients, close, passed, run_check, using_reference,
+from .framework import (fmt, Case, CheckFailure, call_student, check_gradients, close, passed, run_check, using_reference,
                         verify_cases)
 
 
@@ -77,6 +77,33 @@ def _first_of_pair(fn, name, what):
     return first
 
 
+def _with_cache(fn, name, output, cache):
+    """fn's output followed by the entries of its cache, after checking that fn returns (out, cache) and that
+    the cache has as many entries as ``cache`` names (e.g. "(a, W)"): caches are checked like values."""
+    if not callable(fn):
+        return fn
+    size = cache.count(",") + 1
+
+    def flat(*args):
+        __tracebackhide__ = True
+        out = fn(*args)
+        if out is None:
+            return None  # verify_cases asks about the return statement
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise CheckFailure(f"{name} must return a pair ({output}, cache); received {type(out).__name__}"
+                               + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+        if not isinstance(out[1], (tuple, list)) or len(out[1]) != size:
+            raise CheckFailure(f"{name}'s cache must be the tuple {cache}; received {type(out[1]).__name__}"
+                               + (f" of length {len(out[1])}" if isinstance(out[1], (tuple, list)) else ""))
+        return (out[0], *out[1])
+    return flat
+
+
+def _flat(reference):
+    """The reference's output followed by the entries of its cache."""
+    return lambda *args: (lambda out: (out[0], *out[1]))(reference(*args))
+
+
 def _affine_cases(rng, hidden):
     shapes = [(3, 2, 4), (5, 3, 1), (2, 4, 3)]  # (n_in, n_out, N)
     if hidden:
@@ -132,8 +159,12 @@ def _classifier_cases(rng, hidden):
     return cases
 
 
+#: the cache of classifier_forward, as the exercise specifies it
+CACHE = '(pool_cache, affine_cache, z, h, u, "tanh")'
+
+
 def _reference_cache_parts(params, ids, mask):
-    _, (_, (x, _), z, h, _) = clf.classifier_forward(params, ids, mask)
+    _, (_, (x, _), z, h, _, _) = clf.classifier_forward(params, ids, mask)
     return x, z, h
 
 
@@ -145,6 +176,9 @@ def check_average_pool_forward(average_pool_forward, seed: int = 0, hidden: bool
     def hint(case, expected, got):
         E, ids, mask = case.args
         vectors = E[:, ids]  # (D, T, N)
+        if close(got[0], expected[0]):
+            return ("x is right; the cache must be (ids, mask, V) in that order, with V = E.shape[1]: "
+                    "average_pool_backward unpacks it as ids, mask, V = cache.")
         if close(got[0], vectors.mean(axis=1)):
             return ("padding was averaged in: multiply by the mask and divide by the true length "
                     "n = mask.sum(axis=0), not by T.")
@@ -155,8 +189,9 @@ def check_average_pool_forward(average_pool_forward, seed: int = 0, hidden: bool
         if got[0].shape == expected[0].shape[::-1]:
             return "x must have one column per sentence: shape (D, N)."
 
-    run_check(_first_of_pair(average_pool_forward, "average_pool_forward", "(x, cache)"),
-              lambda *a: clf.average_pool_forward(*a)[0], cases, name="average_pool_forward", hints=(hint,))
+    run_check(_with_cache(average_pool_forward, "average_pool_forward", "x", "(ids, mask, V)"),
+              _flat(clf.average_pool_forward), cases, name="average_pool_forward",
+              names=("x", "cache[0] (ids)", "cache[1] (mask)", "cache[2] (V)"), hints=(hint,))
 
 
 @exercise("02_backprop", points=10, reference=losses.binary_cross_entropy)
@@ -266,9 +301,11 @@ def check_affine_forward(affine_forward, seed: int = 0, hidden: bool = False) ->
         a, W, b = case.args
         if close(got[0], W @ a):
             return "the bias is missing: z = W a + b (b has shape (n_out, 1) and broadcasts over the columns)."
+        if close(got[1], W) and close(got[2], a):
+            return "the cache must be (a, W), in that order: affine_backward unpacks it as a, W = cache."
 
-    run_check(_first_of_pair(affine_forward, "affine_forward", "(z, cache)"),
-              lambda *a: layers.affine_forward(*a)[0], cases, name="affine_forward", hints=(hint,))
+    run_check(_with_cache(affine_forward, "affine_forward", "z", "(a, W)"), _flat(layers.affine_forward), cases,
+              name="affine_forward", names=("z", "cache[0] (a)", "cache[1] (W)"), hints=(hint,))
 
 
 @exercise("02_backprop", points=10, reference=layers.affine_backward)
@@ -350,7 +387,8 @@ def check_mlp_backward(mlp_backward, seed: int = 0, hidden: bool = False) -> Non
 
 @exercise("02_backprop", points=8, reference=clf.classifier_forward)
 def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = False) -> None:
-    """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), (pool_cache, affine_cache, z, h, u)).
+    """s = u^T tanh(W x + b), x the masked average of the word vectors -> (s (1, N), cache), with
+    cache = (pool_cache, affine_cache, z, h, u, "tanh").
 
     While it runs, average_pool_forward and affine_forward are the reference ones.
     """
@@ -368,18 +406,18 @@ def check_classifier_forward(classifier_forward, seed: int = 0, hidden: bool = F
         __tracebackhide__ = True
         out = classifier_forward(*args)
         cache = out[1] if isinstance(out, (tuple, list)) and len(out) == 2 else None
-        if not isinstance(cache, (tuple, list)) or len(cache) != 5:
-            raise CheckFailure("classifier_forward's cache must be (pool_cache, affine_cache, z, h, u); received "
-                               f"{type(cache).__name__}"
+        if not isinstance(cache, (tuple, list)) or len(cache) != 6:
+            raise CheckFailure(f"classifier_forward's cache must be {CACHE}; received {type(cache).__name__}"
                                + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""))
-        pool_cache, affine_cache, z, h, u = cache
+        pool_cache, affine_cache, z, h, u, activation = cache
         if not isinstance(affine_cache, (tuple, list)) or len(affine_cache) != 2:
-            raise CheckFailure("cache[1] must be the cache (x, W) of affine_forward: the order of the cache is "
-                               "(pool_cache, affine_cache, z, h, u)")
+            raise CheckFailure(f"cache[1] must be the cache (x, W) of affine_forward: the order of the cache is {CACHE}")
         for position, value, what in ((2, z, "z"), (3, h, "h"), (4, u, "u")):
             if not isinstance(value, np.ndarray):
-                raise CheckFailure(f"cache[{position}] must be the array {what}: the order of the cache is "
-                                   "(pool_cache, affine_cache, z, h, u)")
+                raise CheckFailure(f"cache[{position}] must be the array {what}: the order of the cache is {CACHE}")
+        if activation != "tanh":
+            raise CheckFailure(f"cache[5] must be the name of the activation, \"tanh\", so that classifier_backward "
+                               f"finds everything it needs in the cache; received {activation!r}")
         return affine_cache[0], z, h
 
     with using_reference(classifier_forward, average_pool_forward=clf.average_pool_forward,
@@ -431,7 +469,7 @@ def check_average_pool_backward(average_pool_backward, seed: int = 0, hidden: bo
 
 @exercise("02_backprop", points=12, reference=clf.classifier_backward)
 def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool = False) -> None:
-    """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u) of classifier_forward.
+    """Gradients {E, W, b, u} from ds and the cache (pool_cache, affine_cache, z, h, u, "tanh") of classifier_forward.
 
     The cache comes from the reference classifier_forward; while the check runs,
     affine_backward and average_pool_backward are the reference ones.
@@ -445,7 +483,7 @@ def check_classifier_backward(classifier_backward, seed: int = 0, hidden: bool =
         cases.append(Case(c.label, (ds, clf.classifier_forward(params, ids, mask)[1])))
 
     def hint(case, expected, got):
-        ds, (pool_cache, (x, W), z, h, u) = case.args
+        ds, (pool_cache, (x, W), z, h, u, _) = case.args
         g = dict(zip(clf.KEYS, got))
         e = dict(zip(clf.KEYS, expected))
         chain = "dJ/dW = dJ/dy_hat * dy_hat/ds * ds/dh * dh/dz * dz/dW: "
@@ -520,6 +558,51 @@ TARGET_DEV_ACCURACY = 0.85
 TRAIN_SCHEDULE = {"lr": 1.0, "epochs": 5, "batch_size": 16}
 
 
+def _check_minibatches(name, steps, column, data, schedule, epochs):
+    """One SGD step per minibatch of batch_size training sentences, each epoch a new order of them all."""
+    n, size = len(data.train), schedule["batch_size"]
+    if any(forward is None for forward in steps):
+        raise CheckFailure(f"{name} called sgd_step before any classifier_forward: each step follows the forward "
+                           f"and backward pass of its minibatch.")
+    per_epoch = -(-n // size)  # the last minibatch may be smaller
+    sizes = [forward[0].shape[1] for forward in steps]
+    if len(steps) != epochs * per_epoch:
+        common = max(set(sizes), key=sizes.count) if sizes else 0
+        told = (f" Your minibatches have {common} sentences: use the batch_size argument, not a fixed number."
+                if common not in (0, size) else "")
+        raise CheckFailure(f"{name} took {len(steps)} SGD steps in {epochs} epochs; with {n} training sentences and "
+                           f"batch_size={size} there are {per_epoch} minibatches per epoch, one step each "
+                           f"({epochs * per_epoch} in all).{told}")
+    orders = [[column.get(ids[:, j].tobytes()) for ids, _ in steps[e * per_epoch:(e + 1) * per_epoch]
+               for j in range(ids.shape[1])] for e in range(epochs)]
+    if any(sorted(o) != list(range(n)) for o in orders if None not in o):
+        raise CheckFailure(f"each epoch must visit every training sentence exactly once (minibatches cut from "
+                           f"rng.permutation(len(data.train))); one of your epochs skips or repeats sentences.")
+    if epochs > 1 and orders[0] == orders[1]:
+        raise CheckFailure(f"{name} feeds the same minibatches in the same order every epoch: draw a new "
+                           f"order with rng.permutation at the start of each epoch.")
+
+
+def _check_epoch_losses(name, steps, column, data, epochs, recorded):
+    """history["loss"][e]: the mean of the losses of epoch e's minibatches (computed here from their scores)."""
+    per_epoch = len(steps) // epochs
+    losses_ = [losses.binary_cross_entropy(s, data.train.y[:, [column[ids[:, j].tobytes()]
+                                                                for j in range(ids.shape[1])]])
+               for ids, s in steps]
+    for e in range(epochs):
+        epoch = losses_[e * per_epoch:(e + 1) * per_epoch]
+        got = np.asarray(recorded[e], dtype=float) if np.size(recorded[e]) == 1 else np.nan
+        if not np.isclose(got, np.mean(epoch), rtol=1e-6, atol=1e-9):
+            why = (" That is the loss of the epoch's last minibatch: record the mean over all its minibatches."
+                   if np.isclose(got, epoch[-1], rtol=1e-6) else
+                   " That is the loss of its first minibatch: record the mean over all its minibatches."
+                   if np.isclose(got, epoch[0], rtol=1e-6) else
+                   " That is the sum over the minibatches: divide by their number." if
+                   np.isclose(got, np.sum(epoch), rtol=1e-6) else "")
+            raise CheckFailure(f"history['loss'][{e}] must be the mean of the {len(epoch)} minibatch losses of epoch "
+                               f"{e + 1}: expected {np.mean(epoch):.6g}, received {fmt(recorded[e])}.{why}")
+
+
 @exercise("02_backprop", points=8, reference=clf.train_classifier)
 def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False) -> None:
     """train_classifier(params, data, **TRAIN_SCHEDULE) -> (params, history) reaching the target dev accuracy.
@@ -533,14 +616,20 @@ def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False
     params = clf.init_classifier(len(data.vocab), seed=seed)
     case = Case(f"training from init_classifier(V={len(data.vocab)}, seed={seed}) with {schedule or 'defaults'}",
                 (params, data), schedule)
-    batches = []
+    column = {data.train.ids[:, j].tobytes(): j for j in range(len(data.train))}  # sentences are distinct
+    last, steps = [None], []  # the latest forward pass; for each SGD step, the forward pass it followed
 
     def recording_forward(params, ids, mask, *rest):
-        batches.append(hash(ids.tobytes()))
-        return clf.classifier_forward(params, ids, mask, *rest)
+        out = clf.classifier_forward(params, ids, mask, *rest)
+        last[0] = (np.asarray(ids), out[0])
+        return out
+
+    def recording_step(params, grads, lr):
+        steps.append(last[0])
+        return optim.sgd_step(params, grads, lr)
 
     with using_reference(train_classifier, classifier_forward=recording_forward,
-                         classifier_backward=clf.classifier_backward, sgd_step=optim.sgd_step,
+                         classifier_backward=clf.classifier_backward, sgd_step=recording_step,
                          binary_cross_entropy=losses.binary_cross_entropy,
                          binary_cross_entropy_grad=losses.binary_cross_entropy_grad):
         out = call_student(train_classifier, name, case, [], mutation_hint=(
@@ -560,10 +649,14 @@ def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False
         raise CheckFailure(f"history must be a dict whose 'loss' has one entry per epoch ({epochs}); received "
                            f"{type(history).__name__}" + (f" with 'loss' of length {len(history.get('loss', ()))}"
                                                          if isinstance(history, dict) else ""))
-    per_epoch = len(batches) // max(epochs, 1)
-    if epochs > 1 and per_epoch > 1 and batches[:per_epoch] == batches[per_epoch:2 * per_epoch]:
-        raise CheckFailure(f"{name} feeds the same minibatches in the same order every epoch: draw a new "
-                           f"order with rng.permutation at the start of each epoch.")
+    if str(getattr(train_classifier, "__globals__", {}).get("__name__", "")).startswith("helpers"):
+        pass  # the reference itself (its calls are not watched; the tests check it against the definition)
+    elif not steps:
+        raise CheckFailure(f"{name} must train with your functions: classifier_forward, binary_cross_entropy and "
+                           f"its gradient, classifier_backward and sgd_step (the check watches those calls).")
+    else:
+        _check_minibatches(name, steps, column, data, schedule, epochs)
+        _check_epoch_losses(name, steps, column, data, epochs, history["loss"])
     dev = clf.accuracy(trained, data.dev)
     if dev < TARGET_DEV_ACCURACY:
         raise CheckFailure(f"the trained classifier reaches a dev accuracy of {dev:.1%}; the target is "

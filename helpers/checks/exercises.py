@@ -18,9 +18,23 @@ To add an exercise, see docs/authoring.md.
 """
 from __future__ import annotations
 
+import functools
 import types
 from dataclasses import dataclass
 from typing import Callable
+
+#: a check records its outcome on the function it checked, in this attribute: the exercise's name once it
+#: passes, FAILED when it failed, RUNNING while it runs (left there when it was interrupted: an endless loop?),
+#: so that experiments can use the student's function without running its check again
+#: (see helpers.checks.yours_or_reference)
+PASSED, FAILED, RUNNING = "__passes_check__", "failed", "running"
+
+
+def _record(fn, outcome: str) -> None:
+    try:
+        setattr(fn, PASSED, outcome)
+    except (AttributeError, TypeError):  # a builtin or a method cannot carry it: its check then runs again
+        pass
 
 
 @dataclass(frozen=True)
@@ -57,8 +71,19 @@ def exercise(assignment: str, *, points: int, reference: Callable):
                              f"received {check.__name__}")
         if any(name in exercises for exercises in EXERCISES.values()):
             raise ValueError(f"exercise: {name} is declared twice")
-        EXERCISES.setdefault(assignment, {})[name] = Exercise(assignment, name, points, reference, check)
-        return check
+
+        @functools.wraps(check)
+        def checked(fn, *args, **kwargs):
+            _record(fn, RUNNING)
+            try:
+                check(fn, *args, **kwargs)
+            except Exception:
+                _record(fn, FAILED)
+                raise
+            _record(fn, name)
+
+        EXERCISES.setdefault(assignment, {})[name] = Exercise(assignment, name, points, reference, checked)
+        return checked
 
     return register
 

@@ -59,6 +59,25 @@ class NotImplementedYet(CheckFailure):
     """The student's function still raises NotImplementedError: the exercise is not started."""
 
 
+class CheckInterrupted(CheckFailure):
+    """The student interrupted the kernel while a check ran their function (an endless loop?)."""
+
+
+def _where(tb, fn) -> str:
+    """' (line k of relu: `while True:`)': the innermost line of the student's code in a traceback."""
+    import linecache
+    namespace, found = getattr(fn, "__globals__", None), None
+    while tb is not None:
+        if namespace is not None and tb.tb_frame.f_globals is namespace:
+            found = tb
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    code = found.tb_frame.f_code
+    line = linecache.getline(code.co_filename, found.tb_lineno).strip()
+    return f" (line {found.tb_lineno - code.co_firstlineno + 1} of {code.co_name}" + (f": `{line}`)" if line else ")")
+
+
 #: modules of reference implementations that an exercise's own function may not call under its name
 #: (set by helpers.checks once every exercise is declared, see exercises.reference_modules)
 REFERENCE_MODULES: tuple = ()
@@ -236,6 +255,10 @@ def call_student(fn, name: str, case: Case, caught: list, mutation_hint: str | N
                     hook()
         except CheckFailure:
             raise  # a check's own message about the outputs (e.g. not a pair), not an error in fn
+        except KeyboardInterrupt as interrupt:
+            raise CheckInterrupted(f"you interrupted {name} while the check ran it{_where(interrupt.__traceback__, fn)}"
+                                   f" on case: {case.label}\nAn endless loop? Fix {name}, run its cell, then run this "
+                                   f"check again.") from None
         except NotImplementedError:
             raise NotImplementedYet(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
                                f"with your code, run that cell, then run this check again.") from None
@@ -346,6 +369,9 @@ def compare(name: str, case: Case, expected: tuple, received: tuple, names: tupl
         if good:
             message = f"{', '.join(good)} {'is' if len(good) == 1 else 'are'} correct but " \
                       f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not.\n" + message
+        elif len(bad) > 1:
+            message = (f"{', '.join(bad[:-1])} and {bad[-1]} are {'both' if len(bad) == 2 else 'all'} wrong; "
+                       f"the first:\n" + message)
     return f"{message}\n  on case: {case.label}"
 
 

@@ -80,6 +80,8 @@ def check_add_k_prob(add_k_prob, seed: int = 0, hidden: bool = False) -> None:
             return "the denominator needs k for every one of the V_out possible next words: c(h) + k V_out."
         if close(got[0], (c_hw + k) / (c_h + k * (V + 1))):
             return "use V_out as given (it already excludes <s>, which is never predicted)."
+        if close(got[0], (c_hw + k) // (c_h + k * V)):
+            return "// is floor division, which rounds every probability down to 0: divide with /."
 
     run_check(add_k_prob, ng.add_k_prob, cases, name="add_k_prob", hints=(hint,))
 
@@ -113,7 +115,11 @@ def _toy_model(rng, V=6):
     table /= table.sum(axis=-1, keepdims=True)
 
     def prob(grams):
-        grams = np.asarray(grams).astype(np.int64)[:, -3:]
+        grams = np.asarray(grams)
+        if grams.ndim != 2 or not np.issubdtype(grams.dtype, np.integer):  # as the real models: ids are integers
+            raise TypeError(f"prob: the n-grams must be a 2-D integer array of word ids (M, n); received a "
+                            f"{grams.dtype} array of shape {grams.shape}")
+        grams = grams[:, -3:]
         filler = np.zeros((len(grams), 3 - grams.shape[1]), dtype=np.int64)
         return table[tuple(np.concatenate([filler, grams], axis=1).T)]
     return prob
@@ -124,7 +130,7 @@ def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False
     """sum over the words and </s> of log P(w_i | n-1 previous tokens, padded with <s>), in nats."""
     rng = np.random.default_rng(seed)
     prob = _toy_model(rng)
-    settings = [(np.array([3, 4, 5]), 3), (np.array([5]), 3), (np.array([0, 3, 3, 4]), 2)]
+    settings = [(np.array([3, 4, 5]), 3), (np.array([5]), 3), (np.array([0, 3, 3, 4]), 2), (np.array([4, 3]), 1)]
     if hidden:
         settings += [(rng.integers(3, 6, size=7), 3), (np.array([4, 4]), 1)]
     cases = [Case(f"sentence {s.tolist()} with a {n}-gram model", (prob, s, n)) for s, n in settings]
@@ -138,6 +144,8 @@ def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False
             return "the end-of-sentence token </s> (id 2) is missing: it is predicted like a word."
         if np.isclose(value, terms.sum() / np.log(2)):
             return "that is log base 2; the course measures in nats: np.log."
+        if np.isclose(value, terms.sum() / np.log(10)):
+            return "that is log base 10 (np.log10); the course measures in nats: np.log."
         if np.isclose(value, terms[n - 1:].sum()) or np.isclose(value, terms[n - 1:-1].sum()):
             return "pad the sentence with n-1 start tokens <s> (id 1), so the first words are predicted too."
         for wrong_pad in (np.full(n - 1, 0), np.full(n, 1)):
@@ -151,7 +159,14 @@ def check_sentence_logprob(sentence_logprob, seed: int = 0, hidden: bool = False
         if np.asarray(got[0]).shape != ():
             return "return one number: the sum of the log-probabilities of all the tokens."
 
-    run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(scalar_hint, hint))
+    def float_ids_hint(case, error):
+        if isinstance(error, TypeError) and "integer array" in str(error):
+            return ("the padded sentence became a float array: [1] * (n - 1) concatenated with ids gives floats "
+                    "when n = 1 (an empty list is float), and n-grams are used as indices. Build it from integer "
+                    "arrays: np.concatenate([np.full(n - 1, 1), sentence, [2]]).")
+
+    run_check(sentence_logprob, ng.sentence_logprob, cases, name="sentence_logprob", hints=(scalar_hint, hint),
+              error_hints=(float_ids_hint,))
 
 
 @exercise("03_ngram_vs_neural_lm", points=8, reference=ng.perplexity)
@@ -172,6 +187,11 @@ def check_perplexity(perplexity, seed: int = 0, hidden: bool = False) -> None:
             return "the log-probabilities are natural logs, so take exp, not 2 **."
         if np.isclose(value, 1 / expected[0]):
             return "the sign: perplexity = exp(minus the mean log-probability) > 1."
+        if np.isclose(value, -np.sum(lp) / np.sum(nt)):
+            return ("that is the mean negative log-likelihood per token; perplexity is its exponential: "
+                    "exp(-sum(logprobs) / sum(n_tokens)).")
+        if np.isclose(value, 10 ** (-np.sum(lp) / np.sum(nt))):
+            return "the log-probabilities are natural logs, so take exp, not 10 **."
 
     run_check(perplexity, ng.perplexity, cases, name="perplexity", hints=(hint,))
 
@@ -219,6 +239,14 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed: int = 0, hidden: bo
         scores, targets = case.args
         J, d = got
         N = scores.shape[1]
+        cols = np.arange(N)
+        with np.errstate(all="ignore"):
+            z = scores - scores.max()  # the max of the whole matrix: a column far below it underflows
+            global_max = -np.mean((z - np.log(np.exp(z).sum(axis=0, keepdims=True)))[targets, cols])
+        if not np.isclose(scores.max(axis=0), scores.max()).all() and np.allclose(J, global_max, equal_nan=True) \
+                and not np.isclose(J, expected[0]):
+            return ("subtract each column's own maximum, scores.max(axis=0, keepdims=True), not the maximum of the "
+                    "whole matrix: a column whose scores are all far below the global maximum underflows to 0.")
         if np.isnan(np.asarray(J)).any() or np.isnan(d).any():
             return ("nan: exp overflowed, or a whole column underflowed to 0. Subtract each column's own max "
                     "(scores.max(axis=0, keepdims=True)) before exp.")
@@ -229,14 +257,35 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed: int = 0, hidden: bo
             return "the class is the row and the example the column: probs[targets, np.arange(N)]."
         if close(d, softmax(scores) / N):
             return "the gradient is softmax minus one-hot: subtract 1 at the target of each column."
+        if close(d, -expected[1]):
+            return "the sign of dscores is flipped: dJ/dscores = (softmax - onehot) / N, positive where the model is too sure."
+        log_p = np.log(softmax(scores))
+        if np.isclose(np.asarray(J), -np.mean(log_p[targets, cols]) / np.log(10)):
+            return "that is log base 10 (np.log10); the loss is measured in nats: natural log."
+        if scores.shape[0] > 1 and close(J, -np.mean(np.log(softmax(scores.T).T)[targets, cols])):
+            return ("the softmax was normalised over the wrong axis: each column is one example, so take the max and "
+                    "the sum over axis=0 (with keepdims=True), not axis=1.")
+        implied = d * N
+        implied[targets, cols] += 1.0  # dscores = (p - onehot) / N gives back the probabilities p used
+        if not np.allclose(implied.sum(axis=0), 1.0, atol=1e-6) and np.isfinite(implied).all():
+            return ("the probabilities behind your dscores do not sum to 1 down each column: softmax normalises each "
+                    "column (one example), with the max and the sum over axis=0 and keepdims=True.")
+        if scores.shape[0] >= N and close(J, -np.mean(log_p[cols, targets])):
+            return ("log_probs[np.arange(N), targets] swaps rows and columns: the class is the row and the example "
+                    "the column, so pick log_probs[targets, np.arange(N)].")
         if close(d, expected[1] * N):
             return "J is a mean over the N examples, so dscores carries a factor 1/N."
         if close(J, expected[0] * N):
             return "J is the mean over the batch, not the sum."
 
+    def index_hint(case, error):
+        if isinstance(error, IndexError):
+            return ("an index is out of range: log_probs[np.arange(N), targets] swaps rows and columns. The class "
+                    "is the row and the example the column: log_probs[targets, np.arange(N)].")
+
     name = "softmax_cross_entropy"
     caught = verify_cases(softmax_cross_entropy, losses.softmax_cross_entropy, cases, name=name,
-                          names=("J", "dscores"), hints=(hint,))
+                          names=("J", "dscores"), hints=(hint,), error_hints=(index_hint,))
     if hidden:
         scores, targets = rng.normal(size=(6, 4)), rng.integers(0, 6, size=4)
         _, d = call_student(softmax_cross_entropy, name, Case("finite differences", (scores, targets)), caught)
@@ -280,23 +329,25 @@ def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = Fal
                                   else type(cache).__name__))
         if not isinstance(cache[3], dict) or not isinstance(cache[1], np.ndarray):
             raise CheckFailure("the cache must be (contexts, e, h, params), in that order")
-        return out[0], cache[1], cache[2]
+        if any(k not in cache[3] or not np.array_equal(cache[3][k], params[k]) for k in wl.KEYS):
+            raise CheckFailure("cache[3] must be the params you were given (window_lm_backward needs W, U and E)")
+        return out[0], cache[0], cache[1], cache[2]
 
     def reference(params, contexts):
-        scores, (_, e, h, _) = wl.window_lm_forward(params, contexts)
-        return scores, e, h
+        scores, (contexts, e, h, _) = wl.window_lm_forward(params, contexts)
+        return scores, contexts, e, h
 
     def hint(case, expected, got):
         params, contexts = case.args
         D = params["E"].shape[0]
         interleaved = params["E"][:, contexts].reshape(-1, contexts.shape[1])
-        if got[1].shape == expected[1].shape and close(got[1], interleaved) and contexts.shape[0] > 1:
+        if got[2].shape == expected[2].shape and close(got[2], interleaved) and contexts.shape[0] > 1:
             return ("e stacks whole word vectors: e = [e_1; e_2; ...], rows k*D to (k+1)*D hold the vector of the "
-                    "k-th word. E[:, contexts] has shape (D, n-1, N): transpose to (n-1, D, N) before reshaping.")
+                    "k-th word. E[:, contexts] has shape (D, w, N): transpose to (w, D, N) before reshaping.")
         if close(got[0], softmax(expected[0])):
             return "return the scores (logits) U h + b2; the softmax belongs to the loss."
 
-    run_check(scores_e_h if callable(window_lm_forward) else window_lm_forward, reference, cases, name="window_lm_forward", names=("scores", "e (cache[1])", "h (cache[2])"), hints=(hint,))
+    run_check(scores_e_h if callable(window_lm_forward) else window_lm_forward, reference, cases, name="window_lm_forward", names=("scores", "contexts (cache[0])", "e (cache[1])", "h (cache[2])"), hints=(hint,))
 
 
 @exercise("03_ngram_vs_neural_lm", points=20, reference=wl.window_lm_backward)
@@ -312,6 +363,12 @@ def check_window_lm_backward(window_lm_backward, seed: int = 0, hidden: bool = F
     def hint(case, expected, got):
         dscores, (contexts, e, h, params) = case.args
         g, x = dict(zip(wl.KEYS, got)), dict(zip(wl.KEYS, expected))
+        N = contexts.shape[1]
+        if N > 1 and all(close(g[k], x[k] / N) for k in wl.KEYS):
+            return ("every gradient is N times too small: dscores already carries the 1/N of the mean loss, so "
+                    "do not divide by N again.")
+        if N > 1 and all(close(g[k], x[k] * N) for k in wl.KEYS):
+            return "every gradient is N times too large: J is a mean, and dscores already carries its 1/N."
         if all(close(g[k], x[k]) for k in ("W", "b1", "U", "b2")) and not close(g["E"], x["E"]):
             w, N = contexts.shape
             de = params["W"].T @ ((params["U"].T @ dscores) * (1 - h ** 2))

@@ -119,7 +119,7 @@ class _Writer:
 
 @dataclass(frozen=True)
 class Split:
-    """One split, time-major and padded (see CURRICULUM.md conventions).
+    """One split, time-major and padded (see docs/conventions.md).
 
     ids: (T, N) int word ids, 0 (<pad>) after the end of a sentence;
     mask: (T, N) float, 1.0 on real words and 0.0 on padding;
