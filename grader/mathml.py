@@ -56,7 +56,8 @@ FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "sec", "csc", "cot", "sinh
 LIMIT_FUNCTIONS = {"max", "min", "lim", "sup", "inf", "limsup", "liminf", "argmax", "argmin"}
 ACCENTS = {"hat": "^", "widehat": "^", "bar": "\u00AF", "overline": "\u00AF", "tilde": "~", "widetilde": "~",
            "vec": "\u2192", "dot": "\u02D9", "ddot": "\u00A8", "check": "\u02C7", "breve": "\u02D8",
-           "acute": "\u00B4", "grave": "`", "overrightarrow": "\u2192"}
+           "acute": "\u00B4", "grave": "`", "overrightarrow": "\u2192", "overleftarrow": "\u2190",
+           "overleftrightarrow": "\u2194"}
 FONTS = {"mathrm": "normal", "textrm": "normal", "mathbf": "bold", "textbf": "bold", "boldsymbol": "bold-italic",
          "bm": "bold-italic", "mathit": "italic", "textit": "italic", "mathbb": "double-struck",
          "mathcal": "script", "mathscr": "script", "mathfrak": "fraktur", "mathsf": "sans-serif",
