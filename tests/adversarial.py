@@ -4,7 +4,8 @@
 ``build(solved, blank, places)`` returns the submission (a notebook, or raw
 bytes for a file that is not one); ``score`` is None when grading must fail;
 ``detail`` is a regular expression the detail column must match.  ``places``
-holds the paths a submission tries to reach (its test writes them into the code).
+holds the paths a submission tries to reach (its test writes them into the code):
+``outside``, ``solution`` and the ``gradebook`` the grades are recorded in.
 
 ``FILES`` holds the cases that are more than one ``<student>.ipynb``: nbgrader's
 ``<student>/01_activations/`` folders with files handed in beside the notebook or
@@ -360,6 +361,10 @@ CORPUS = {
         lambda s, b, p: after(s, None, "try:\n    print(open(%r).read()[:100])\nexcept OSError as err:\n"
                                        "    print(err)\n" % p["solution"]),
         "needs_review", FULL, r"tampering: opened .*01_activations.ipynb, inside a folder hidden"),
+    "reads_the_gradebook": (
+        lambda s, b, p: after(s, None, "try:\n    print(open(%r, 'rb').read()[:100])\nexcept OSError as err:\n"
+                                       "    print(err)\n" % p["gradebook"]),
+        "needs_review", FULL, r"tampering: opened .*gradebook.db, inside a folder hidden"),
     "numpy_monkeypatch": (
         wrong_relu_and("np.allclose = lambda *a, **k: True\n"
                               "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"),

@@ -100,8 +100,11 @@ def corpus(tmp_path_factory):
     folder, timed = base / "class", base / "timed"
     folder.mkdir()
     timed.mkdir()
+    book = base / "gradebook.db"
     places = {"outside": [str(base / "outside.txt"), str(ROOT / "pwned.txt"), "/root/pwned.txt"],
-              "solution": str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")}
+              "solution": str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), "gradebook": str(book)}
+    repository_book = ROOT / "gradebook.db"
+    untouched = repository_book.stat().st_mtime_ns if repository_book.exists() else None
     solved, blank = versions()
     for student, (build, *_) in CORPUS.items():
         write((timed if student in TIME_LIMIT_CASES else folder) / f"{student}.ipynb", build(solved, blank, places))
@@ -114,13 +117,12 @@ def corpus(tmp_path_factory):
             z.writestr(RawName(b"class/" + raw, flag, unicode_path and "class/" + unicode_path),
                        nbformat.writes(solved))
     before = {**checksums(folder), **checksums(timed)}
-    book = base / "gradebook.db"
     code, output, rows = grade_command(folder, base / "reports", gradebook=book)
     timed_code, timed_output, timed_rows = grade_command(timed, base / "timed-reports", *SHORT_LIMIT, gradebook=book)
     zip_code, zip_output, zip_rows = grade_command(archive, base / "zip-reports", "--no-feedback", gradebook=book)
     return {"base": base, "folder": folder, "timed": timed, "before": before, "code": code + timed_code + zip_code,
             "output": output + timed_output + zip_output, "rows": {**rows, **timed_rows, **zip_rows},
-            "places": places, "gradebook": book}
+            "places": places, "gradebook": book, "repository_gradebook": untouched}
 
 
 def test_the_command_succeeds_and_grades_everyone(corpus):
@@ -160,6 +162,8 @@ def test_the_students_files_are_unchanged(corpus):
 def test_nothing_was_written_outside_the_sandbox(corpus):
     for path in corpus["places"]["outside"]:
         assert not Path(path).exists(), f"a submission wrote {path}"
+    book = ROOT / "gradebook.db"  # the tests record grades in gradebooks of their own, never the repository's
+    assert (book.stat().st_mtime_ns if book.exists() else None) == corpus["repository_gradebook"]
 
 
 def test_the_summary_counts_statuses_and_names_what_to_review(corpus):
