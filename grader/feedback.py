@@ -38,6 +38,8 @@ import re
 import shutil
 import sys
 
+from jinja2 import pass_context
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, LimitOutput, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution
@@ -172,6 +174,23 @@ PREPROCESSORS = [GetGrades, CSSHTMLHeaderPreprocessor, LimitOutput, StudentView,
                  ClearHiddenTestCells, NameTests, MathAsMathML]
 
 
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTML exporter, converting each Markdown text once per process: the pages of a class share
+    the release's Markdown, which is most of the time nbconvert spends on a page."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._converted: dict[str, str] = {}
+
+    @pass_context
+    def markdown2html(self, context, source):
+        if context.get("cell", {}).get("attachments"):  # (images of that cell only)
+            return super().markdown2html(context, source)
+        if source not in self._converted:
+            self._converted[source] = super().markdown2html(context, source)
+        return self._converted[source]
+
+
 class _Errors(logging.Handler):
     """Collects, from nbgrader's log, why a student's page could not be converted."""
 
@@ -198,6 +217,7 @@ def _convert(root: str, assignment: str, db_url: str) -> dict[str, str]:
     config = Config()
     config.GenerateFeedback.preprocessors = PREPROCESSORS
     config.GenerateFeedback.force = True
+    config.GenerateFeedback.exporter_class = FeedbackExporter
     config.HTMLExporter.template_name = TEMPLATE
     config.HTMLExporter.template_file = f"{TEMPLATE}.html.j2"  # extends nbgrader's index.html.j2
     log = logging.getLogger(f"grader.feedback.{os.getpid()}")
