@@ -373,7 +373,8 @@ class _Parser:
             tds = []
             for j, items in enumerate(cells):
                 align = ("right" if j % 2 == 0 else "left") if aligned else "left" if name == "cases" else "center"
-                tds.append(_el("mtd", _row(items) if items else "", columnalign=align))
+                tds.append(_el("mtd", _row(items) if items else "", style=f"text-align: {align}"))  # (CSS: MathML
+                # Core browsers ignore columnalign)
             table.append(_el("mtr", "".join(tds)))
         spacing = ' columnspacing="0em 2em"' if aligned else ""
         body = f'<mtable displaystyle="{"true" if aligned else "false"}"{spacing}>{"".join(table)}</mtable>'

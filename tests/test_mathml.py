@@ -59,8 +59,8 @@ def test_every_formula_of_the_notebooks_converts_into_well_formed_mathml():
                           '<mo stretchy="true" fence="true">)</mo></mrow>'),
     (r"\begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
      '<mrow><mo stretchy="true" fence="true">{</mo><mtable displaystyle="false">'
-     '<mtr><mtd columnalign="left"><mn>1</mn></mtd><mtd columnalign="left"><mrow><mi>z</mi><mo>&gt;</mo><mn>0</mn>'
-     '</mrow></mtd></mtr><mtr><mtd columnalign="left"><mn>0</mn></mtd><mtd columnalign="left"><mrow><mi>z</mi>'
+     '<mtr><mtd style="text-align: left"><mn>1</mn></mtd><mtd style="text-align: left"><mrow><mi>z</mi><mo>&gt;</mo><mn>0</mn>'
+     '</mrow></mtd></mtr><mtr><mtd style="text-align: left"><mn>0</mn></mtd><mtd style="text-align: left"><mrow><mi>z</mi>'
      '<mo>\u2264</mo><mn>0</mn></mrow></mtd></mtr></mtable></mrow>'),
 ])
 def test_chosen_formulas_give_the_mathml_written_by_hand(tex, expected):
