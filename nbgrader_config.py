@@ -1,8 +1,5 @@
 """nbgrader configuration of the course (run nbgrader from the repository root)."""
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-
-from grader import HideHiddenTestOutput
+from grader.feedback import PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -14,5 +11,6 @@ c.CourseDirectory.release_directory = "notebooks"
 c.Execute.timeout = 60
 # A submission that lost a graded cell gets it back (and scores 0 for it), instead of aborting.
 c.OverwriteCells.add_missing_cells = True
-# Feedback never shows hidden tests: neither their source nor a traceback that quotes it.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTestOutput, ClearHiddenTests]
+# Feedback: the same preprocessors as `make grade`'s (grader/feedback.py): never a hidden test (neither its
+# source nor a traceback that quotes it), the student's outputs as plain text and images, formulas as MathML.
+c.GenerateFeedback.preprocessors = PREPROCESSORS

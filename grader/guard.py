@@ -162,6 +162,12 @@ def _trusted(code) -> bool:
     return _TRUSTED[name]
 
 
+def student_code(code) -> bool:
+    """Whether ``code`` is the submission's own: compiled from a cell, from a string it built, or from a
+    file it wrote (not a library's, the course's or a test cell's)."""
+    return not _trusted(code)
+
+
 _FRAME_GIVERS = ("inspect.py", "traceback.py")  # they hand frames to their caller
 
 
@@ -176,6 +182,95 @@ def _from_student(frame) -> bool:
         not _trusted(frame.f_back.f_code)
 
 
+class _Watch:
+    """The audit hook's handlers, one small method per kind of event (see ``HANDLERS``).
+
+    Each is called directly by the hook, so ``self.getframe(2)`` is the frame that raised the event
+    (above the handler and the hook)."""
+
+    def __init__(self, report, hidden: list[str], writable: list[str], own_files: tuple[str, ...]) -> None:
+        self.report, self.hidden, self.writable, self.own_files = report, hidden, writable, own_files
+        self.getframe = sys._getframe
+
+    def opened(self, event, args):
+        path, mode, flags = _plain(args[0]), _plain(args[1]), args[2]
+        if _under(path, self.hidden):
+            self.report(f"opened {path}, inside a folder hidden from submissions")
+        elif path is not None and ((mode and any(c in mode for c in "wax+")) or
+                                   (flags if type(flags) is int else 0) & _WRITE) and not _under(path, self.writable):
+            self.report(f"tried to write {path}, outside its working directory")
+
+    def listed(self, event, args):
+        if _under(args[0], self.hidden):
+            self.report(f"listed {_plain(args[0])}, a folder hidden from submissions")
+
+    def attribute_set(self, event, args):
+        obj, name = args[0], _plain(args[1])
+        function = type(obj) is types.FunctionType
+        module = obj.__module__ if function else type.__dict__["__module__"].__get__(obj) if type(obj) is type else ""
+        module = _plain(module) or ""
+        if function and _protected(module) and name in ("__code__", "__defaults__", "__kwdefaults__"):
+            _CHANGED_CODE.append((obj, name, getattr(obj, name)))  # put back by Baseline.verify
+        if _from_student(self.getframe(2)) and _protected(module) and not module.startswith("IPython"):
+            # (not from library code: NumPy's lazy imports set attributes of its classes)
+            self.report(f"set {name} of {'a function' if function else 'a class'} of {module} "
+                        f"({_plain(obj.__qualname__)})")
+
+    def compiled(self, event, args):
+        if _from_student(self.getframe(2)):
+            name = _plain(args[1]) or ""
+            if os.path.isabs(name) or name.startswith(_RESERVED):
+                self.report(f"compiled code under the file name {name}, which belongs to a library or the grader")
+
+    def code_built(self, event, args):
+        self.report("built a code object by hand (code.__new__ / code.replace)")
+
+    def objects_walked(self, event, args):
+        self.report(f"walked the interpreter's objects ({event})")
+
+    def frames_taken(self, event, args):
+        if _from_student(self.getframe(2)):
+            self.report(f"inspected the grader's stack frames ({event})")
+
+    def frame_attribute(self, event, args):
+        if args[1] in _FRAMES and _from_student(self.getframe(2)):
+            self.report(f"inspected the grader's stack frames ({args[1]})")
+
+    def ctypes_used(self, event, args):
+        self.report(f"used ctypes ({event})")
+
+    def process_started(self, event, args):
+        self.report(f"started a process ({event})")
+
+    def signal_sent(self, event, args):
+        self.report(f"sent a signal ({event})")
+
+    def network_used(self, event, args):
+        self.report(f"opened a network connection ({event} {args[1]!r})")
+
+    def tracer_installed(self, event, args):
+        if self.getframe(2).f_code.co_filename not in self.own_files:
+            self.report(f"installed a trace or profile function ({event})")
+
+
+#: audit event -> handler; events under a prefix ("ctypes.") -> PREFIX_HANDLERS
+HANDLERS = {
+    "open": _Watch.opened,
+    "os.listdir": _Watch.listed, "os.scandir": _Watch.listed,
+    "object.__setattr__": _Watch.attribute_set,
+    "object.__getattr__": _Watch.frame_attribute,
+    "compile": _Watch.compiled,
+    "code.__new__": _Watch.code_built,
+    **dict.fromkeys(_GC, _Watch.objects_walked),
+    "sys._getframe": _Watch.frames_taken, "sys._current_frames": _Watch.frames_taken,
+    **dict.fromkeys(_PROCESS, _Watch.process_started),
+    "os.kill": _Watch.signal_sent, "os.killpg": _Watch.signal_sent, "signal.pthread_kill": _Watch.signal_sent,
+    "socket.connect": _Watch.network_used, "socket.bind": _Watch.network_used,
+    "sys.settrace": _Watch.tracer_installed, "sys.setprofile": _Watch.tracer_installed,
+}
+PREFIX_HANDLERS = {"ctypes": _Watch.ctypes_used}
+
+
 def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[str, ...]) -> None:
     """Install the audit hook; ``report(reason)`` is called for every suspicious event.
 
@@ -183,72 +278,25 @@ def watch(report, *, hidden: list[str], writable: list[str], own_files: tuple[st
     writable: folders it may write (its working directory, /tmp, /dev/null);
     own_files: source files of the grader, whose own calls (sys.setprofile) are not reported.
     """
-    hidden = [os.path.abspath(f) for f in hidden]
-    writable = [os.path.abspath(f) for f in writable]
-    _UNTRUSTED_DIRS[:] = [w for w in writable if w != os.devnull]
+    watcher = _Watch(report, [os.path.abspath(f) for f in hidden], [os.path.abspath(f) for f in writable], own_files)
+    _UNTRUSTED_DIRS[:] = [w for w in watcher.writable if w != os.devnull]
     _TRUSTED.clear()
-    getframe = sys._getframe
-
-    busy = [False]  # the hook's own sys._getframe raises an event too: never look at those
+    table, prefixes = {e: h.__get__(watcher) for e, h in HANDLERS.items()}, \
+        {p: h.__get__(watcher) for p, h in PREFIX_HANDLERS.items()}
+    busy = [False]  # the handlers' own sys._getframe raises an event too: never look at those
 
     def hook(event, args):
         if busy[0] or event == "builtins.id" or event == "object.__getattr__" and args[1] not in _FRAMES:
             return  # (the frequent events first: they cost every check a little)
+        handler = table.get(event) or prefixes.get(event.partition(".")[0])
+        if handler is None:
+            return
         busy[0] = True
         try:
-            look(event, args)
+            handler(event, args)
         except Exception:  # an audit hook must never break the operation it watches
             pass
         finally:
             busy[0] = False
-
-    def look(event, args):
-        """(getframe(2): the frame that raised the event, above ``hook`` and ``look``)"""
-        if event == "open":
-            path, mode, flags = _plain(args[0]), _plain(args[1]), args[2]
-            if _under(path, hidden):
-                report(f"opened {path}, inside a folder hidden from submissions")
-            elif path is not None and ((mode and any(c in mode for c in "wax+")) or
-                                       (flags if type(flags) is int else 0) & _WRITE) and not _under(path, writable):
-                report(f"tried to write {path}, outside its working directory")
-        elif event in ("os.listdir", "os.scandir") and _under(args[0], hidden):
-            report(f"listed {_plain(args[0])}, a folder hidden from submissions")
-        elif event == "object.__setattr__":
-            obj, name = args[0], _plain(args[1])
-            function = type(obj) is types.FunctionType
-            module = obj.__module__ if function else type.__dict__["__module__"].__get__(obj) \
-                if type(obj) is type else ""
-            module = _plain(module) or ""
-            if function and _protected(module) and name in ("__code__", "__defaults__", "__kwdefaults__"):
-                _CHANGED_CODE.append((obj, name, getattr(obj, name)))  # put back by Baseline.verify
-            if not _from_student(getframe(2)):
-                return  # NumPy's lazy imports set attributes of its classes
-            if _protected(module) and not module.startswith("IPython"):
-                what = "a function" if function else "a class"
-                report(f"set {name} of {what} of {module} ({_plain(obj.__qualname__)})")
-        elif event == "compile" and _from_student(getframe(2)):
-            name = _plain(args[1]) or ""
-            if os.path.isabs(name) or name.startswith(_RESERVED):
-                report(f"compiled code under the file name {name}, which belongs to a library or the grader")
-        elif event == "code.__new__":
-            report("built a code object by hand (code.__new__ / code.replace)")
-        elif event in _GC:
-            report(f"walked the interpreter's objects ({event})")
-        elif event in ("sys._getframe", "sys._current_frames") or \
-                event == "object.__getattr__" and args[1] in _FRAMES:
-            if _from_student(getframe(2)):
-                report(f"inspected the grader's stack frames ({event if event != 'object.__getattr__' else args[1]})")
-        elif event.startswith("ctypes."):
-            report(f"used ctypes ({event})")
-        elif event in _PROCESS:
-            report(f"started a process ({event})")
-        elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
-            report(f"sent a signal ({event})")
-        elif event in ("socket.connect", "socket.bind"):
-            report(f"opened a network connection ({event} {args[1]!r})")
-        elif event in ("sys.settrace", "sys.setprofile"):
-            caller = getframe(2).f_code.co_filename
-            if caller not in own_files:
-                report(f"installed a trace or profile function ({event})")
 
     sys.addaudithook(hook)

@@ -3,9 +3,11 @@
 The grader imports NumPy, matplotlib, IPython and ``helpers`` once (``warm_up``),
 then forks one process per submission (``run``): starting a Jupyter kernel and
 importing everything again would cost more than grading the notebook.  In the
-fork, the cells run in an IPython ``InteractiveShell`` (magics, display,
-``%matplotlib inline`` work as in Jupyter), with their outputs captured and
-capped.  Test cells, which come from the instructor's notebook (hidden tests
+fork, the files handed in beside the notebook are put into its working
+directory (read-only), and the cells run in an IPython ``InteractiveShell``
+(``shell``: magics, display, ``%matplotlib inline`` work as in Jupyter; shell
+escapes and installs are not run; tracebacks show the student's frames only),
+with their outputs captured and capped.  Test cells, which come from the instructor's notebook (hidden tests
 included), are executed directly with ``exec`` in the notebook's namespace, so
 nothing the student's cells did to IPython (input transformers, custom exception
 handlers, event callbacks) can change their outcome; before and after every
@@ -15,13 +17,13 @@ names and the protected modules are verified and restored (``guard``).
 Each cell's result is sent to the parent as one signed line (``protocol``):
 ``{"start": i}`` when cell i starts, then ``{"cell": i, "outputs": [...],
 "error": name or null, "seconds": t, "truncated": bool}``, ``{"flags": [...]}``
-for tampering (at once), and ``{"end": true}``.  A cell that runs longer than
+for tampering (at once), ``{"neutralised": [i, line, how]}`` for a line that was
+not run as written, and ``{"end": true}``.  A cell that runs longer than
 its time limit is interrupted with ``CellTimeout``; one that ignores the
 interruption is killed by the parent.
 """
 from __future__ import annotations
 
-import ast
 import base64
 import json
 import os
@@ -34,11 +36,12 @@ import numpy as np
 
 from helpers.checks import interface as checks
 
-from . import guard, protocol, sandbox
+from . import guard, protocol, sandbox, shell as shells
 
 _exit, _errstate = os._exit, np.errstate  # bound before any student code runs
 COURSE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds helpers/ and grader/
 
+MAX_NOTES = 50  # lines reported as not run, per notebook
 GRADING_ENV = {"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
@@ -139,7 +142,8 @@ class _Writer:
         raise OSError("the grader's output streams have no file descriptor")
 
 
-_current = {"outputs": Outputs(0, 0, [0]), "guard": lambda: None}  # the running cell's outputs and guard
+_current = {"outputs": Outputs(0, 0, [0]), "guard": lambda: None,  # the running cell's outputs, its guard
+            "note": lambda line, how: None}  # and where a line that was not run as written is reported
 
 
 def _after_student_call() -> None:
@@ -152,64 +156,16 @@ def _sink() -> Outputs:
     return _current["outputs"]
 
 
-def make_shell():
-    """An InteractiveShell whose displays, results and errors go to the running cell's Outputs."""
-    from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    class Publisher(DisplayPublisher):
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
-            _sink().bundle("display_data", data, metadata)
-
-        def clear_output(self, wait=False):
-            _sink().clear()
-
-    class Hook(DisplayHook):
-        def write_output_prompt(self):
-            pass
-
-        def write_format_data(self, format_dict, md_dict=None):
-            _sink().bundle("execute_result", format_dict, md_dict, self.prompt_count)
-
-        def finish_displayhook(self):
-            pass
-
-    class Shell(InteractiveShell):
-        displayhook_class = Hook
-        display_pub_class = Publisher
-
-        def _showtraceback(self, etype, evalue, stb):
-            _sink().error(etype.__name__, str(evalue), list(stb))
-
-        def enable_gui(self, gui=None):
-            pass  # inline figures need no event loop
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "nocolor"
-    return Shell.instance(config=config)
+def _note(line: str, how: str) -> None:
+    _current["note"](line, how)
 
 
-def single_threaded_blas() -> bool:
+def single_threaded_blas() -> None:
     """One BLAS thread per grading process: parallel gradings share the cores, and a multithreaded
-    BLAS that must share them slows down tenfold.  (The environment variables only act before NumPy
-    is imported, so the loaded OpenBLAS is also told directly.)"""
-    import ctypes
-    import re
-    try:
-        with open("/proc/self/maps") as f:
-            libraries = sorted(set(re.findall(r"\S*openblas\S*\.so\S*", f.read())))
-    except OSError:  # no /proc (macOS): the environment variables have to do
-        return False
-    for path in libraries:
-        lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            if hasattr(lib, name):
-                getattr(lib, name)(1)
-                return True
-    return False
+    BLAS that must share them slows down tenfold.  (The environment variables set in ``grader/__init__``
+    act only before NumPy is loaded; threadpoolctl tells the loaded libraries, and forks inherit it.)"""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=1)
 
 
 def warm_up() -> dict:
@@ -219,7 +175,7 @@ def warm_up() -> dict:
     import pkgutil
     import importlib
     import helpers
-    shell = make_shell()
+    shell = shells.make_shell(_sink, _note)
     shell.enable_matplotlib("inline")
     for module in pkgutil.walk_packages(helpers.__path__, "helpers."):
         importlib.import_module(module.name)
@@ -243,29 +199,12 @@ def _draw_once() -> None:
     plt.close(fig)
 
 
-def _guarded_names(cells: list[dict]) -> set[str]:
-    """Names a test cell calls that answer cells do not define (check_*, show_progress ...)."""
-    defined = set()
-    for cell in cells:
-        if cell["kind"] == "answer":
-            try:
-                tree = ast.parse(cell["release_source"])
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                    defined.add(node.name)
-                elif isinstance(node, ast.Assign):
-                    defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    called = set().union(*(_names(cell) for cell in cells if cell["kind"] == "test"))
-    return called - defined
-
-
 def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs) -> str | None:
     """Run a test cell's (trusted) source; record an error output; return the error's class name."""
     try:
         exec(compile(source, f"<test cell {name}>", "exec"), namespace)
     except BaseException as err:  # noqa: B036 - every failure of a test cell is a result to record
+        shells.student_only(err)  # the student's frames only: nothing of the checks, the grader or Python's files
         cause = err.__cause__
         stb = traceback.format_exception(type(cause), cause, cause.__traceback__) if cause is not None else []
         if type(err).__name__ == "CheckFailure" or isinstance(err, AssertionError):
@@ -277,8 +216,10 @@ def _exec_test(source: str, name: str, namespace: dict, outputs: Outputs) -> str
     return None
 
 
-def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, str], hidden: list[str]) -> None:
-    """The forked process: isolate, run every cell, report on ``fd`` (signed with limits["key"]);
+def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, str], hidden: list[str],
+        files: list[tuple[str, bytes]] = ()) -> None:
+    """The forked process: isolate, put ``files`` (handed in beside the notebook: relative path, content)
+    into the working directory, read-only, run every cell, report on ``fd`` (signed with limits["key"]);
     never returns."""
     key = bytes.fromhex(limits["key"])
 
@@ -296,6 +237,7 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, s
                               expose=[sys.base_prefix, sys.prefix, COURSE, *[p for p in sys.path if p]])
         workdir = "/tmp/work" if "private /tmp" in holds else limits["workdir"]
         os.chdir(workdir)
+        _place(files)
         sys.path.insert(0, workdir)  # as in Jupyter: a module the notebook writes there can be imported
         os.environ.update(HOME=workdir, TMPDIR=workdir if workdir != "/tmp/work" else "/tmp")
         send({"isolation": holds})
@@ -314,6 +256,17 @@ def run(state: dict, cells: list[dict], fd: int, limits: dict, skip: dict[int, s
         _exit(code)
 
 
+def _place(files: list[tuple[str, bytes]]) -> None:
+    """Write the files handed in beside the notebook into the working directory, read-only (as nbgrader
+    copies them beside the notebook it grades); the directory itself stays writable."""
+    for relative, data in files:
+        path = os.path.join(os.getcwd(), relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o444)
+
+
 def _without_figures(shell) -> None:
     """Show figures as their one-line text ("<Figure size 640x480 with 1 Axes>") instead of rendering
     them: figures are not graded, and drawing them is a third of the grading time."""
@@ -327,7 +280,7 @@ def _run_cells(state, cells, send, limits, skip) -> None:
     if not limits["figures"]:
         _without_figures(shell)
     namespace = shell.user_ns
-    guarded = _guarded_names(cells)
+    guarded = set().union(*(cell.get("guarded", ()) for cell in cells))  # see preflight.guarded_names
     originals: dict = {}
     budget = [limits["notebook_output_bytes"]]
     stdout, stderr = _Writer("stdout", _sink), _Writer("stderr", _sink)
@@ -336,32 +289,42 @@ def _run_cells(state, cells, send, limits, skip) -> None:
     def on_alarm(signum, frame):
         if not in_cell[0]:  # not once the cell is over: the grader's own bookkeeping is never interrupted
             return
-        if not checks.interruptible(frame) or frame.f_code.co_filename in (__file__, guard.__file__):
+        if not checks.interruptible(frame) or frame.f_code.co_filename in _GRADER_FILES:
             signal.setitimer(signal.ITIMER_REAL, 0.01)  # the checks' watch or the grader's own code: soon
             return
         raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
 
     def check_integrity():
-        """Restore what student code changed; report each change at once (nothing can erase it later)."""
+        """Restore what student code changed; report each change at once (nothing can erase it later).
+        A name the tests use that was deleted (``%reset``, ``del``) is put back quietly: only a replaced
+        one could fool a test."""
         changes = baseline.verify()
         for name, value in originals.items():
-            if namespace.get(name) is not value:
+            if namespace.get(name, value) is not value:
                 changes.append(f"the notebook name {name} (used by the tests) was redefined")
-                namespace[name] = value
+            namespace[name] = value
         if changes:
             send({"flags": changes})
+
+    noted = []
+
+    def note(line: str, how: str) -> None:
+        """A line that did not run as written (a shell command, an install, %prun): reported, not flagged."""
+        if len(noted) < MAX_NOTES:
+            noted.append(line)
+            send({"neutralised": [_current["cell"], line[:200], how]})
 
     signal.signal(signal.SIGALRM, on_alarm)
     for cell in cells:
         i = cell["index"]
         send({"start": i})
         outputs = Outputs(limits["output_bytes"], limits["text_bytes"], budget)
-        _current["outputs"] = outputs
+        _current.update(outputs=outputs, cell=i, note=note)
         started = time.monotonic()
         sys.stdout, sys.stderr = stdout, stderr
         check_integrity()
         signal.signal(signal.SIGALRM, on_alarm)
-        missing = [n for n in _names(cell) & guarded if n not in originals] if cell["kind"] == "test" else []
+        missing = [n for n in cell.get("guarded", ()) if n not in originals] if cell["kind"] == "test" else []
         if i in skip:
             error = _fail(outputs, "CellSkipped", f"not run: {skip[i]}")
         elif missing:
@@ -387,13 +350,12 @@ def _run_cells(state, cells, send, limits, skip) -> None:
               "truncated": outputs.truncated})
 
 
-def _names(cell: dict) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(cell["source"])) if isinstance(n, ast.Name)}
-
-
 def _fail(outputs: Outputs, ename: str, message: str) -> str:
     outputs.error(ename, message, [f"{ename}: {message}"])
     return ename
+
+
+_GRADER_FILES = {__file__, guard.__file__, shells.__file__, protocol.__file__}
 
 
 def _nothing() -> None:

@@ -5,7 +5,8 @@ lines of its own into the report pipe.  Each line is therefore signed with a
 key that the grader draws for that process (HMAC-SHA256), and the grader
 accepts only the exact sequence the kernel produces: ``isolation``, then for
 each expected cell, in order, ``start`` and its ``cell`` result, with
-``flags`` in between, and finally ``end``.  Anything else fails that
+``flags`` (tampering) and ``neutralised`` (a line not run as written: cell, line, how)
+in between, and finally ``end``.  Anything else fails that
 submission's grading ("the report ... was not written by the grader").
 
 The functions used here are bound when this module is imported, before any
@@ -77,5 +78,10 @@ class Sequence:
         elif kind == "flags":
             if not isinstance(message["flags"], list) or not all(isinstance(f, str) for f in message["flags"]):
                 raise ProtocolError("malformed flags")
+        elif kind == "neutralised":
+            value = message["neutralised"]
+            if not (isinstance(value, list) and len(value) == 3 and type(value[0]) is int and
+                    all(isinstance(v, str) for v in value[1:])):
+                raise ProtocolError("a malformed note")
         elif kind not in ("isolation", "crash"):
             raise ProtocolError(f"an unknown message {kind!r}")

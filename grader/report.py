@@ -1,15 +1,19 @@
 """From what ran to grades: the graded notebook, the status, grades.csv, the summary, feedback.
 
-A test cell earns its points when it ran without an error (stderr output does
-not cost points: the checks capture warnings, and a student's stray print to
-stderr is not a wrong answer).  The status of a submission is
+A test cell earns its points when it ran without an error: nbgrader's
+``determine_grade`` on the cell's error outputs only (stderr output does not cost
+points, unlike nbgrader's own rule: the checks capture warnings, and a student's
+stray print to stderr is not a wrong answer).  The status of a submission is
 
 * ``failed`` when no trustworthy grade exists (unreadable file, grader error,
-  notebook time limit): the score is left empty, never a silent 0;
+  a process that kept dying): the score is left empty, never a silent 0;
 * ``needs_review`` when it was graded but an instructor should look first
   (tampering, delegation to the reference, a process that died, a graded cell
-  the release does not have): the score is what the checks gave;
-* ``graded`` otherwise.  ``detail`` lists everything that was noticed.
+  the release does not have, a test that was stopped at its time limit or cut off
+  by the notebook's, candidate notebooks that score differently): the score is
+  what the checks gave;
+* ``graded`` otherwise.  ``detail`` lists everything that was noticed, naming
+  cells by their exercise.
 """
 from __future__ import annotations
 
@@ -17,16 +21,18 @@ import copy
 import csv
 import os
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nbformat
+from nbgrader.utils import determine_grade, is_grade, is_solution
 
-from .feedback import HideHiddenTestOutput
+from . import feedback
+from .preflight import Exercises, grade_id
 
-COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
+FIRST_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 DELEGATION = "ReferenceDelegation"
-FEEDBACK_OUTPUT_CHARS = 5000
 MAX_FLAGS = 10
+MAX_LINES_LISTED = 5
 
 
 @dataclass
@@ -37,27 +43,92 @@ class Grade:
     max_score: float
     status: str
     detail: str
+    exercises: dict = field(default_factory=dict)  # exercise -> points earned (None: failed)
+    cells: dict = field(default_factory=dict)  # test cell grade_id -> points earned (None: failed)
+    review_cells: set = field(default_factory=set)  # test cells an instructor should look at (formgrader)
     nb: object = None  # the graded notebook, None when grading failed
 
-    def row(self) -> dict:
-        score = "" if self.score is None else f"{self.score:g}"
-        return {"student_id": self.student_id, "assignment": self.assignment, "score": score,
-                "max_score": f"{self.max_score:g}", "status": self.status, "detail": self.detail}
+    def row(self, exercises: Exercises) -> dict:
+        def number(x):
+            return "" if x is None else f"{x:g}"
+        row = {"student_id": self.student_id, "assignment": self.assignment, "score": number(self.score),
+               "max_score": f"{self.max_score:g}", "status": self.status, "detail": self.detail}
+        row.update({column(name, points): number(self.exercises.get(name))
+                    for name, points in exercises.tests.values()})
+        return row
+
+
+def column(exercise: str, points: float) -> str:
+    """The grades.csv column of an exercise: its name and its points, e.g. ``relu (10)``."""
+    return f"{exercise} ({points:g})"
 
 
 def max_score(release) -> float:
     return float(sum(c.metadata["nbgrader"].get("points", 0) for c in release.cells
-                     if c.metadata.get("nbgrader", {}).get("grade")))
+                     if is_grade(c) and not is_solution(c)))
 
 
-def grade(student: str, assignment: str, release, prepared, outcome) -> Grade:
+def _earned(cell, result) -> float:
+    """nbgrader's ``determine_grade`` on the cell's error outputs: its points if it ran without an error."""
+    view = copy.deepcopy(cell)
+    view.outputs = [nbformat.from_dict(o) for o in result["outputs"] if o.get("output_type") == "error"] \
+        if result is not None else [nbformat.v4.new_output("error", ename="NotRun", evalue="", traceback=[])]
+    earned, _ = determine_grade(view)
+    return float(earned)
+
+
+def failed(student: str, assignment: str, exercises: Exercises, total: float, detail: str) -> Grade:
+    tests = list(exercises.tests)
+    return Grade(student, assignment, None, total, "failed", detail,
+                 exercises={name: None for name, _ in exercises.tests.values()},
+                 cells=dict.fromkeys(tests), review_cells=set(tests))
+
+
+def _not_run(nb, k: int, why: str) -> None:
+    nb.cells[k].outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=why, traceback=[f"NotRun: {why}"])]
+
+
+def grade(student: str, assignment: str, release, prepared, outcome, exercises: Exercises,
+          cell_seconds: float = 30.0, notebook_seconds: float = 300.0) -> Grade:
     """Combine the preflight (``prepared``) and the run (``outcome``, or None) into a Grade."""
     total = max_score(release)
     if prepared.failure or outcome is None or outcome.failure:
         reason = prepared.failure or (outcome.failure if outcome else "not run")
-        return Grade(student, assignment, None, total, "failed", "; ".join([reason] + prepared.notes))
+        if outcome is not None and outcome.failure_cell is not None and prepared.nb is not None:
+            reason += f" (last in {exercises.label(prepared.nb, outcome.failure_cell)})"
+        return failed(student, assignment, exercises, total, "; ".join([reason] + prepared.notes))
     nb = copy.deepcopy(prepared.nb)
-    score, review, notes = 0.0, list(prepared.review), list(prepared.notes)
+    found = _Findings(list(prepared.review), list(prepared.notes), all_cells=bool(prepared.review))
+    label = lambda k: exercises.label(nb, k)  # noqa: E731
+    _fill_outputs(nb, outcome, label, found, notebook_seconds)
+    scores, lost = _score_tests(nb, outcome, found)
+    _time_limits(nb, outcome, exercises, lost, label, found, cell_seconds)
+    _notebook_limit(outcome, exercises, lost, label, found, notebook_seconds)
+    flags = outcome.flags[:MAX_FLAGS] + ([f"and {len(outcome.flags) - MAX_FLAGS} more"]
+                                         if len(outcome.flags) > MAX_FLAGS else [])
+    found.review += [f"tampering: {flag}" for flag in flags]
+    found.review += [f"process died: {label(k)}: {why}; the notebook was run again without it"
+                     for k, why in outcome.died]
+    found.all_cells |= bool(flags or outcome.died)
+    found.notes += _neutralised(outcome.neutralised, label)
+    return Grade(student, assignment, sum(scores.values()), total, "needs_review" if found.review else "graded",
+                 "; ".join(found.review + found.notes),
+                 exercises={exercises.exercise(gid): earned for gid, earned in scores.items()}, cells=scores,
+                 review_cells=set(scores) if found.all_cells else found.cells, nb=nb)
+
+
+@dataclass
+class _Findings:
+    """What grading one submission noticed: reasons to review, notes, and the test cells concerned."""
+
+    review: list
+    notes: list
+    all_cells: bool = False  # the review concerns the whole submission (tampering ...)
+    cells: set = field(default_factory=set)
+
+
+def _fill_outputs(nb, outcome, label, found: _Findings, notebook_seconds: float) -> None:
+    """The outputs of each cell that ran; a "not run" error in the cells the notebook limit cut off."""
     count = 0
     for k, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -68,33 +139,89 @@ def grade(student: str, assignment: str, release, prepared, outcome) -> Grade:
             cell.execution_count = count
             cell.outputs = [nbformat.from_dict(o) for o in result["outputs"]]
             if result["truncated"]:
-                notes.append(f"the output of cell {k} was cut at the size limit")
-            if result["error"] == "CellTimeout":
-                notes.append(f"cell {k} was stopped at the time limit")
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            error = result["error"] if result else "not run"
-            earned = float(meta["points"]) if error is None else 0.0
-            meta["score"], score = earned, score + earned
-            if error == DELEGATION:
-                message = next((o["evalue"] for o in result["outputs"] if o["output_type"] == "error"), "")
-                review.append(f"{meta['grade_id']}: {message.splitlines()[0] if message else 'delegation'}")
-    flags = outcome.flags[:MAX_FLAGS] + ([f"and {len(outcome.flags) - MAX_FLAGS} more"]
-                                         if len(outcome.flags) > MAX_FLAGS else [])
-    review += [f"tampering: {flag}" for flag in flags]
-    review += [f"process died: {d}" for d in outcome.died]
-    notes += outcome.notes
-    status = "needs_review" if review else "graded"
-    return Grade(student, assignment, score, total, status, "; ".join(review + notes), nb)
+                found.notes.append(f"the output of {label(k)} was cut at the size limit")
+        elif outcome.stopped is not None:
+            _not_run(nb, k, f"the notebook was stopped at its limit of {notebook_seconds:g} s before this cell")
 
 
-def write_grades(path: str, grades: list[Grade]) -> None:
+def _score_tests(nb, outcome, found: _Findings) -> tuple[dict, dict]:
+    """({test grade_id: points earned}, {index: grade_id of each test that lost points}); delegation noted."""
+    scores, lost = {}, {}
+    for k, cell in enumerate(nb.cells):
+        if not (is_grade(cell) and not is_solution(cell)):
+            continue
+        gid, result = grade_id(cell), outcome.cells.get(k)
+        cell.metadata["nbgrader"]["score"] = scores[gid] = _earned(cell, result)
+        if scores[gid] < float(cell.metadata["nbgrader"]["points"]):
+            lost[k] = gid
+        if result is not None and result["error"] == DELEGATION:
+            message = next((o["evalue"] for o in result["outputs"] if o["output_type"] == "error"), "")
+            found.review.append(f"{gid}: {message.splitlines()[0] if message else 'delegation'}")
+            found.cells.add(gid)
+    return scores, lost
+
+
+def _time_limits(nb, outcome, exercises: Exercises, lost: dict, label, found: _Findings, cell_seconds: float):
+    """Cells stopped at their time limit: a test that lost its points there, or tests that failed after such
+    a cell, are to review (the grade may depend on the machine's load); other stops are notes."""
+    stopped = {k for k, r in outcome.cells.items() if r["error"] == "CellTimeout"} | {k for k, _ in outcome.timed_out}
+    ignored = dict(outcome.timed_out)
+    for k in sorted(stopped):
+        what = f"{label(k)} ignored its {cell_seconds:g} s time limit and was stopped; the notebook was run again " \
+               "without it" if k in ignored else f"{label(k)} was stopped at its {cell_seconds:g} s time limit"
+        gid = grade_id(nb.cells[k])
+        affected = [g for j, g in lost.items() if j >= k and outcome.cells.get(j) is not None]
+        if gid in exercises.tests and gid in affected:
+            found.review.append(f"{what}: an endless loop in {exercises.exercise(gid)}, or a slow machine?")
+            found.cells.add(gid)
+        elif affected:
+            found.review.append(f"{what}, before the tests of {', '.join(exercises.exercise(g) for g in affected)} "
+                                "failed: they may have failed because of it")
+            found.cells.update(affected)
+        else:
+            found.notes.append(what)
+
+
+def _notebook_limit(outcome, exercises: Exercises, lost: dict, label, found: _Findings, notebook_seconds: float):
+    """The notebook's own limit: after the last test a note; before tests that had not run, a review."""
+    if outcome.stopped is None:
+        return
+    where = "between cells" if outcome.stopped < 0 else f"in {label(outcome.stopped)}"
+    cut = [g for j, g in lost.items() if outcome.cells.get(j) is None]
+    what = f"the notebook was stopped at its limit of {notebook_seconds:g} s per notebook, {where}"
+    if cut:
+        found.review.append(f"{what}: the tests of {', '.join(exercises.exercise(g) for g in cut)} did not run and "
+                            "scored 0")
+        found.cells.update(cut)
+    else:
+        found.notes.append(f"{what}, after its last graded cell: every test had run")
+
+
+def _neutralised(lines: list, label) -> list[str]:
+    """One note per kind: the shell commands and installs that were not run, and %prun run unprofiled;
+    lines grouped by the cell they were in."""
+    notes = []
+    for how in dict.fromkeys(h for _, _, h in lines):
+        cells = {}
+        for k, line, h in lines:
+            if h == how:
+                cells.setdefault(k, []).append(f"`{line}`")
+        listed = [f"{', '.join(dict.fromkeys(shown))} in {label(k)}" for k, shown in cells.items()]
+        more = f" and {len(listed) - MAX_LINES_LISTED} more cells" if len(listed) > MAX_LINES_LISTED else ""
+        notes.append(f"{how} while grading{' (no shell commands or installs)' if how == 'not run' else ''}: "
+                     f"{'; '.join(listed[:MAX_LINES_LISTED])}{more}")
+    return notes
+
+
+def write_grades(path: str, grades: list[Grade], exercises: Exercises) -> None:
+    """grades.csv: the first columns, one column per exercise (points earned), then the detail."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    columns = FIRST_COLUMNS + [column(n, p) for n, p in exercises.tests.values()] + ["detail"]
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         for g in sorted(grades, key=lambda g: g.student_id):
-            writer.writerow(g.row())
+            writer.writerow(g.row(exercises))
 
 
 def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds: float,
@@ -123,95 +250,37 @@ def summary(assignment: str, grades: list[Grade], isolation: list[str], seconds:
     return "\n".join(lines) + "\n"
 
 
-def feedback_notebook(g: Grade):
-    """The graded notebook as the student may see it: no hidden tests (neither their source nor a
-    traceback quoting them), outputs capped, no script or HTML that the student's code produced."""
-    from nbgrader.preprocessors import ClearHiddenTests
-    nb = copy.deepcopy(g.nb)
-    hide, clear = HideHiddenTestOutput(), ClearHiddenTests()
-    for k, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):  # only the course's test cells hold hidden tests
-            if hide.begin_test_delimeter in cell.source:  # what the student's code printed while the hidden
-                cell.outputs = [o for o in map(_check_lines, cell.outputs) if o]  # tests ran could show their inputs
-            hide.preprocess_cell(cell, {}, k)
-            clear.preprocess_cell(cell, {}, k)
-            meta.setdefault("score", 0.0)
-        locked = meta.get("locked", False)
-        cell.outputs = [_capped(o, locked) for o in cell.get("outputs", [])]
-    return nb
+def plain_feedback(g: Grade, exercises: Exercises) -> str:
+    """A complete feedback page in plain HTML (when nbgrader's cannot be rendered): score, then each test's
+    exercise, score and message (hidden tests' messages are their one-line reason only)."""
+    rows = []
+    for cell in (g.nb.cells if g.nb is not None else []):
+        gid = grade_id(cell)
+        if gid in exercises.tests and is_grade(cell) and not is_solution(cell):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            message = f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}" if errors else "passed"
+            rows.append((exercises.exercise(gid), float(cell.metadata["nbgrader"].get("score", 0)),
+                         float(cell.metadata["nbgrader"]["points"]), feedback.redact(message)[:2000]))
+    return feedback.plain_page(g.assignment, g.score or 0.0, g.max_score, rows,
+                               "This is a plain version of your feedback: the full page could not be rendered.")
 
 
-def _check_lines(output):
-    """A test cell's output reduced to the checks' own lines (✓ ...) and its error; None for the rest."""
-    if output.get("output_type") == "stream":
-        output["text"] = "".join(line for line in output["text"].splitlines(True) if line.startswith("✓ "))
-        return output if output["text"] else None
-    return output if output.get("output_type") == "error" else None
+def write_feedback(grades: list[Grade], out, assignment: str, jobs: int, db_url: str, scratch: str,
+                   exercises: Exercises) -> None:
+    """The feedback page of every graded student (nbgrader's converter, see ``feedback.write_pages``); a page
+    that had to be replaced by a plain one is noted in that student's detail."""
+    rendered = {g.student_id: g for g in grades if g.status != "failed"}
+    pages = {s: os.path.join(out, "graded", f"{s}.ipynb") for s in rendered}
 
+    def plain(student: str) -> str:
+        g = rendered[student]
+        g.nb = nbformat.read(pages[student], as_version=4)
+        try:
+            return plain_feedback(g, exercises)
+        finally:
+            g.nb = None
 
-def _capped(output, trusted: bool):
-    """One output for feedback: text cut at FEEDBACK_OUTPUT_CHARS; from the student's cells, only
-    plain text and images (no HTML or JavaScript runs in the reader's browser)."""
-    if output.get("output_type") == "stream":
-        if len(output["text"]) > FEEDBACK_OUTPUT_CHARS:
-            output["text"] = output["text"][:FEEDBACK_OUTPUT_CHARS] + "\n[... output cut ...]\n"
-    elif output.get("output_type") == "error":
-        output["traceback"] = [line[:FEEDBACK_OUTPUT_CHARS] for line in output["traceback"][-30:]]
-    elif "data" in output:
-        keep = ("text/plain", "image/png", "image/jpeg") if not trusted else tuple(output["data"])
-        output["data"] = {k: v for k, v in output["data"].items() if k in keep and isinstance(v, str)}
-        if isinstance(output["data"].get("text/plain"), str):
-            output["data"]["text/plain"] = output["data"]["text/plain"][:FEEDBACK_OUTPUT_CHARS]
-    return output
-
-
-_exporter = {}
-
-
-def feedback_html(g: Grade) -> str:
-    """nbgrader's feedback page (its own template) for a graded submission."""
-    if "html" not in _exporter:
-        import nbgrader
-        from nbconvert.exporters import HTMLExporter
-        from traitlets.config import Config
-        base = os.path.dirname(nbgrader.__file__)
-        config = Config()
-        config.HTMLExporter.template_name = "feedback"
-        config.HTMLExporter.extra_template_basedirs = [
-            os.path.join(base, "server_extensions", "formgrader", "templates")]
-        config.HTMLExporter.extra_template_paths = [os.path.join(base, "server_extensions", "formgrader", "static",
-                                                                 "node_modules", "bootstrap", "dist", "css")]
-        _exporter["html"] = HTMLExporter(config=config)
-    resources = {"nbgrader": {"notebook": g.assignment, "score": g.score, "max_score": g.max_score,
-                              "late_penalty": 0}}
-    body, _ = _exporter["html"].from_notebook_node(feedback_notebook(g), resources=resources)
-    return body
-
-
-_TO_RENDER: list = []
-
-
-def _render(k: int, out: str) -> str | None:
-    """Write the feedback page of the k-th grade from its graded notebook; None, or why it failed."""
-    g = _TO_RENDER[k]
-    try:
-        g.nb = nbformat.read(os.path.join(out, "graded", f"{g.student_id}.ipynb"), as_version=4)
-        with open(os.path.join(out, "feedback", f"{g.student_id}.html"), "w", encoding="utf-8") as f:
-            f.write(feedback_html(g))
-    except Exception as err:  # one student's odd outputs must not cost the others their feedback
-        return f"feedback could not be rendered ({type(err).__name__}: {err})"
-    return None
-
-
-def write_feedback(grades: list, out, jobs: int) -> None:
-    """The feedback page of every graded student, rendered in ``jobs`` forked processes; a page that
-    cannot be rendered is noted in that student's detail."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    _TO_RENDER[:] = [g for g in grades if g.status != "failed"]
-    with ProcessPoolExecutor(max(1, jobs), mp_context=multiprocessing.get_context("fork")) as pool:
-        problems = list(pool.map(_render, range(len(_TO_RENDER)), [str(out)] * len(_TO_RENDER)))
-    for g, problem in zip(_TO_RENDER, problems):
-        if problem:
-            g.detail = "; ".join(filter(None, [g.detail, problem]))
+    problems = feedback.write_pages(pages, assignment, db_url, os.path.join(out, "feedback"), scratch, jobs, plain)
+    for student, problem in problems.items():
+        g = rendered[student]
+        g.detail = "; ".join(filter(None, [g.detail, problem]))

@@ -8,8 +8,8 @@ enforces the limits from outside, where the student's code cannot interfere:
 * a process that dies in a cell (``os._exit``, a crash, the memory limit) is
   started again with that cell skipped (an error output says why), at most
   ``attempts`` times, so that the rest of the notebook is still graded;
-* a notebook that exceeds ``notebook_seconds`` in total is stopped and its
-  grading fails.
+* a notebook that exceeds ``notebook_seconds`` in total is stopped; the cells
+  that finished keep their results (``Outcome.stopped`` says where it stopped).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from . import kernel, protocol
 
+MAX_NEUTRALISED = 50
 FIRST_UID = 2_000_000  # unprivileged user ids of the grading processes (when the grader runs as root)
 _serial = itertools.count()
 
@@ -49,9 +50,12 @@ class Outcome:
     cells: dict = field(default_factory=dict)  # index -> {"outputs", "error", "seconds", "truncated"}
     flags: list = field(default_factory=list)  # tampering, from the guard
     isolation: list = field(default_factory=list)
-    died: list = field(default_factory=list)  # sentences: the process died in cell i ...
-    notes: list = field(default_factory=list)  # sentences: cell i ignored its time limit ...
+    died: list = field(default_factory=list)  # (cell index, why): the process died there; run again without it
+    timed_out: list = field(default_factory=list)  # (cell index, why): killed after ignoring its time limit
+    neutralised: list = field(default_factory=list)  # (cell index, line, how): lines not run as written
+    stopped: int | None = None  # the notebook limit struck: the index of the cell it stopped (-1: between cells)
     failure: str | None = None
+    failure_cell: int | None = None  # the cell the failure happened in, if any
     seconds: float = 0.0
 
 
@@ -66,6 +70,7 @@ class _Run:
     buffer: bytes = b""
     cell_deadline: float = 0.0
     timed_out: bool = False
+    out_of_time: bool = False  # the notebook's own limit struck
     ended: bool = False
     attempt: int = 1
     secret: bytes = b""  # signs the report of the current attempt
@@ -81,10 +86,11 @@ def _vm_bytes() -> int:
         return 0
 
 
-def _start(state: dict, run: _Run, cells: list, limits: Limits, workroot: str, hidden: list[str],
+def _start(state: dict, run: _Run, job: tuple, limits: Limits, workroot: str, hidden: list[str],
            others: list[int]) -> None:
-    """Fork the process that runs ``cells``; the caller drops ``cells`` right after, so that no later
-    fork carries this student's code."""
+    """Fork the process that runs ``job`` (cells, files handed in beside the notebook); the caller drops
+    ``job`` right after, so that no later fork carries this student's code."""
+    cells, files = job
     read, write = os.pipe()
     workdir = tempfile.mkdtemp(dir=workroot)
     os.chmod(workdir, 0o777)
@@ -107,7 +113,7 @@ def _start(state: dict, run: _Run, cells: list, limits: Limits, workroot: str, h
                 os.close(fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         finally:
-            kernel.run(state, cells, write, child_limits, run.skip, hidden)
+            kernel.run(state, cells, write, child_limits, run.skip, hidden, files)
     os.close(write)
     run.pid, run.fd, run.buffer, run.ended, run.timed_out = pid, read, b"", False, False
 
@@ -142,6 +148,9 @@ def _receive(run: _Run, message: dict, limits: Limits) -> None:
         run.outcome.cells[message["cell"]] = message
     elif "flags" in message:
         run.outcome.flags.extend(f for f in message["flags"] if f not in run.outcome.flags)
+    elif "neutralised" in message:
+        if len(run.outcome.neutralised) < MAX_NEUTRALISED:
+            run.outcome.neutralised.append(tuple(message["neutralised"]))
     elif "isolation" in message:
         run.outcome.isolation = message["isolation"]
     elif "end" in message:
@@ -168,10 +177,10 @@ def _finish(run: _Run, limits: Limits, pending: list) -> None:
     outcome = run.outcome
     if run.ended or outcome.failure:
         return
-    if time.monotonic() - run.started > limits.notebook_seconds:
-        outcome.failure = f"grading took longer than the limit of {limits.notebook_seconds:g} s per notebook"
-        return
     cell = run.sequence.current  # the cell that started and did not finish
+    if run.out_of_time or time.monotonic() - run.started > limits.notebook_seconds:
+        outcome.stopped = -1 if cell is None else cell  # what finished keeps its result
+        return
     if run.timed_out:
         why = f"the cell ignored its {limits.cell_seconds:g} s time limit and was stopped"
     elif os.WIFSIGNALED(status):
@@ -183,10 +192,10 @@ def _finish(run: _Run, limits: Limits, pending: list) -> None:
         outcome.failure = f"the process running the notebook ended outside any cell ({why})"
         return
     if run.attempt >= limits.attempts:
-        outcome.failure = f"the process running the notebook died {run.attempt} times; last: cell {cell}: {why}"
+        outcome.failure, outcome.failure_cell = f"the process running the notebook died {run.attempt} times; " \
+                                                f"the last time: {why}", cell
         return
-    (outcome.notes if run.timed_out else outcome.died).append(f"cell {cell}: {why}; the notebook was run again "
-                                                              "without it")
+    (outcome.timed_out if run.timed_out else outcome.died).append((cell, why))
     run.skip[cell] = why
     run.attempt += 1
     outcome.cells.clear()
@@ -194,7 +203,7 @@ def _finish(run: _Run, limits: Limits, pending: list) -> None:
 
 
 def run_all(state: dict, keys: list, cells_of, limits: Limits, workers: int, hidden: list[str], done) -> None:
-    """Run the submission of every key: ``cells_of(key)`` gives its cells (None: nothing to run),
+    """Run the submission of every key: ``cells_of(key)`` gives its (cells, files) (None: nothing to run),
     ``done(key, outcome)`` receives each result (outcome None when there was nothing to run).
     ``hidden``: folders and files the submissions must not see."""
     pending = [_Run(key, Outcome(key)) for key in keys]
@@ -205,14 +214,14 @@ def run_all(state: dict, keys: list, cells_of, limits: Limits, workers: int, hid
         while pending or running:
             while pending and len(running) < max(1, workers):
                 run = pending.pop(0)
-                cells = cells_of(run.key)
-                if cells is None:
+                job = cells_of(run.key)
+                if job is None:
                     done(run.key, None)
                     continue
                 if run.attempt == 1:
                     run.started = time.monotonic()
-                _start(state, run, cells, limits, workroot, hidden, [r.fd for r in running.values()])
-                del cells
+                _start(state, run, job, limits, workroot, hidden, [r.fd for r in running.values()])
+                del job
                 running[run.fd] = run
             if not running:
                 continue
@@ -228,6 +237,7 @@ def run_all(state: dict, keys: list, cells_of, limits: Limits, workers: int, hid
                         done(run.key, run.outcome)
             for run in running.values():
                 if now - run.started > limits.notebook_seconds:
+                    run.out_of_time = True
                     _kill(run.pid)
                 elif run.sequence.current is not None and now > run.cell_deadline and not run.timed_out:
                     run.timed_out = True

@@ -4,7 +4,16 @@
 ``build(solved, blank, places)`` returns the submission (a notebook, or raw
 bytes for a file that is not one); ``score`` is None when grading must fail;
 ``detail`` is a regular expression the detail column must match.  ``places``
-holds the paths a submission tries to reach (its test writes them into the code).
+holds the paths a submission tries to reach (its test writes them into the code):
+``outside``, ``solution`` and the ``gradebook`` the grades are recorded in.
+
+``FILES`` holds the cases that are more than one ``<student>.ipynb``: nbgrader's
+``<student>/01_activations/`` folders with files handed in beside the notebook or
+several candidate notebooks, and names as browsers and operating systems write them
+(``dan.ipynb.json``, a decomposed ``José``); each maps the student id to ``({path:
+build}, status, score, detail)``, the paths relative to the submissions folder (a
+build may return ``Link(target)``, a symbolic link).  ``ZIPPED`` holds names as zip
+archivers write them (``{member name bytes: (utf-8 flag, Unicode path field)}``).
 
 Expected scores are derived from the points of the exercises (helpers/checks/exercises.py): a wrong
 relu scores ``FULL - POINTS["relu"]``.
@@ -108,9 +117,107 @@ def _nbformat3(solved, blank, places) -> bytes:
 #: the submissions that run into the per-cell time limit: graded in a run of their own with a shorter limit
 #: (still many times what an honest cell of 01 needs), so that the others get a generous one
 TIME_LIMIT_CASES = ("loop_inside_exercise", "loop_after_exercises", "loop_ignoring_the_limit",
-                    "stopped_inside_the_watch")
+                    "stopped_inside_the_watch", "slow_after_the_tests", "slow_before_a_test")
+NOTEBOOK_LIMIT = 60  # seconds per notebook in that run: the slow_* cases reach it with cells stopped at 10 s each
+ORDER = list(POINTS)  # the exercises in notebook order
+
+
+def points_up_to(exercise: str) -> float:
+    return sum(POINTS[e] for e in ORDER[:ORDER.index(exercise) + 1])
+
+
+def source_of(nb, gid: str) -> str:
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+
+
+def loops_after(gid: str, n: int):
+    """A builder: the solved notebook with ``n`` cells that loop forever after the cell ``gid``."""
+    def build(s, b, p):
+        for _ in range(n):
+            s = after(s, gid, "while True:\n    pass\n")
+        return s
+    return build
+
+
+def answers_in_one_cell(s, b, p):
+    """Every answer cell deleted, the eight functions written in one cell after the setup cell."""
+    answers = [c for c in s.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    kept = copy.deepcopy(s)
+    kept.cells = [c for c in kept.cells if c not in answers]
+    return after(kept, "setup", "\n\n".join(c.source for c in answers))
+
+
+def relu_moved(s, b, p, where: str = "test_relu", keep_test: bool = True):
+    """relu's answer cell deleted (and its test cell, unless keep_test), relu defined after ``where``."""
+    nb = without(s, "relu") if keep_test else without(without(s, "relu"), "test_relu")
+    return after(nb, where, source_of(s, "relu"))
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def with_markdown(source: str, attachments=None):
+    """A builder: the solved notebook with a Markdown cell (with ``attachments``) after the setup cell."""
+    def build(s, b, p):
+        nb = copy.deepcopy(s)
+        cell = nbformat.v4.new_markdown_cell(source)
+        if attachments is not None:
+            cell["attachments"] = attachments
+        at = next(k + 1 for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+        nb.cells.insert(at, cell)
+        return json.dumps(_as_json(nb)).encode()  # (as written: nbformat would refuse a malformed attachment)
+    return build
+
+
+def _as_json(nb) -> dict:
+    return json.loads(json.dumps(nb))
+
+
+#: an output nbconvert cannot render (metadata of an image that is not a dict): the plain page is the fallback for
+#: whatever a student's outputs hold that the full page cannot show
+ODD_DISPLAY = f"display({{'image/png': '{PIXEL}'}}, raw=True, metadata={{'image/png': 'wide'}})\n"
 
 CORPUS = {
+    # repairing a notebook never destroys the student's answer (issue 13)
+    "answers_in_one_cell": (answers_in_one_cell, "graded", FULL,
+                            r"^the answer cells of sigmoid, sigmoid_grad, .*, fit_affine were missing and not put "
+                            r"back: "
+                            r"the notebook's own definitions were graded$"),
+    "answer_defined_after_its_test": (relu_moved, "graded", FULL - POINTS["relu"],
+                                      r"^the answer cell of relu was missing and not put back"),
+    "answer_and_test_deleted": (lambda s, b, p: relu_moved(s, b, p, "setup", keep_test=False), "graded", FULL,
+                                r"^test cell 'test_relu' was missing and was put back from the release; the answer "
+                                r"cell of relu was missing and not put back"),
+    # common notebook habits are not tampering
+    "pip_install_in_an_answer": (relu_as("%pip install -q numpy\n" + "def relu(z):\n    return np.maximum(z, 0.0)\n"),
+                                 "graded", FULL, r"^not run while grading \(no shell commands or installs\): "
+                                                 r"`%pip install -q numpy` in the answer to relu$"),
+    "shell_escape_in_an_answer": (
+        lambda s, b, p: answer(s, "sigmoid", "!pip install numpy\n" + source_of(s, "sigmoid")), "graded", FULL,
+        r"^not run while grading \(no shell commands or installs\): `!pip install numpy` in the answer to sigmoid$"),
+    "shell_lines_and_cells": (
+        lambda s, b, p: after(after(s, "setup", "%%bash\necho hi\n"), "setup",
+                              "%conda install -y numpy\n!ls -la\nfiles = !ls\n%ls\n%mamba install numpy\n"),
+        "graded", FULL, r"^not run while grading \(no shell commands or installs\): `%conda install -y numpy`, "
+                        r"`!ls -la`, `!!ls`, `!ls -F`, `%mamba install numpy` in cell \d+ \(before the first "
+                        r"exercise\); `%%bash \(cell\)` in cell \d+ \(before the first exercise\)$"),
+    "profiled_with_prun": (
+        lambda s, b, p: after(after(s, None, "%%prun -q\ntotal = sigmoid(np.zeros(3)).sum()\n"), None,
+                              "%prun -s cumulative sigmoid(np.zeros(3))\nprint(total)\n"),
+        "graded", FULL, r"^run without the profiler while grading: `%%prun -q` in cell \d+ \(after exercise "
+                        r"fit_affine\); `%prun -s cumulative sigmoid\(np.zeros\(3\)\)` in cell \d+"),
+    "help_and_docs": (lambda s, b, p: after(s, None, "sigmoid?\nhelp(np.exp)\n%pdoc sigmoid\n"), "graded", FULL,
+                      r"^$"),
+    "saved_with_a_bom": (lambda s, b, p: b"\xef\xbb\xbf" + nbformat.writes(s).encode(), "graded", FULL, r"^$"),
+    # feedback is never blank
+    "pasted_image": (with_markdown("![pasted](attachment:image.png)", {"image.png": {"image/png": PIXEL}}),
+                     "graded", FULL, r"^$"),
+    "image_from_another_notebook": (with_markdown("![pasted](attachment:lost.png)"), "graded", FULL, r"^$"),
+    "malformed_attachment": (with_markdown("![pasted](attachment:image.png)", {"image.png": "junk"}), "graded",
+                             FULL, r"^a malformed image attachment of a Markdown cell was dropped$"),
+    "unrenderable_output": (lambda s, b, p: after(s, None, ODD_DISPLAY), "graded", FULL,
+                              r"^the feedback page could not be rendered \(.+\); a plain page with the scores and "
+                              r"messages was written instead$"),
     "hidden_test_mistake": (lambda s, b, p: answer(s, HIDDEN_GID, HIDDEN_SOURCE), "graded", FULL - POINTS[HIDDEN_GID], r"^$"),
     "patched_inside_the_check": (
         relu_as("import helpers.checks.framework as F\n_real = F.compare\n\n"
@@ -144,7 +251,7 @@ CORPUS = {
     "lone_surrogate_printed": (lambda s, b, p: after(s, None, "print('\\ud800')"), "graded", FULL, r"^$"),
     "prints_hidden_inputs": (  # (the experiments train with this relu, once it passes: their output is cut)
         relu_as("def relu(z):\n    print('INPUT', z)\n    return np.maximum(z, 0.0)\n"),
-        "graded", FULL, r"^(the output of cell \d+ was cut at the size limit(; |$))*$"),
+        "graded", FULL, r"^(the output of cell \d+ \(after exercise \w+\) was cut at the size limit(; |$))*$"),
     "code_compiled_as_a_library": (
         wrong_relu_and("import os, helpers.checks\n_src = 'def swap(f, g):\\n    f.__code__ = g.__code__\\n'\n"
                        "_ns = {}\nexec(compile(_src, os.path.join(os.path.dirname(helpers.checks.__file__), "
@@ -203,16 +310,31 @@ CORPUS = {
     "error_at_import": (lambda s, b, p: after(s, "setup", "raise RuntimeError('my notebook is broken')"),
                         "graded", FULL, r"^$"),
     "loop_inside_exercise": (relu_as("def relu(z):\n    while True:\n        pass\n"),
-                             "graded", FULL - POINTS["relu"], r"cell \d+ was stopped at the time limit"),
+                             "needs_review", FULL - POINTS["relu"],
+                             r"^the test of relu \(test_relu\) was stopped at its 10 s time limit: an endless loop in "
+                             r"relu, or a slow machine\?"),
     "loop_after_exercises": (lambda s, b, p: after(s, None, "while True:\n    pass\n"),
-                             "graded", FULL, r"cell \d+ was stopped at the time limit"),
+                             "graded", FULL, r"^cell \d+ \(after exercise fit_affine\) was stopped at its 10 s time "
+                                             r"limit$"),
     "loop_ignoring_the_limit": (
         lambda s, b, p: after(s, "test_fit_affine", "while True:\n    try:\n        while True:\n            pass\n"
                                                   "    except BaseException:\n        pass\n"),
-        "graded", FULL, r"cell \d+: the cell ignored its \d+ s time limit and was stopped"),
+        "graded", FULL, r"^cell \d+ \(after exercise fit_affine\) ignored its 10 s time limit and was stopped; "
+                        r"the notebook was run again without it$"),
     "stopped_inside_the_watch": (  # the limit strikes while the check's delegation watch runs: no accusation
         relu_as("def _step(x):\n    return x\n\ndef relu(z):\n    while True:\n        _step(z)\n"),
-        "graded", FULL - POINTS["relu"], r"^cell \d+ was stopped at the time limit$"),
+        "needs_review", FULL - POINTS["relu"],
+        r"^the test of relu \(test_relu\) was stopped at its 10 s time limit: an endless loop in relu, or a slow "
+        r"machine\?$"),
+    # a limit reached after the tests keeps the grade (NOTEBOOK_LIMIT; each loop is stopped after 10 s)
+    "slow_after_the_tests": (loops_after("test_fit_affine", 8), "graded", FULL,
+                             rf"the notebook was stopped at its limit of {NOTEBOOK_LIMIT} s per notebook, in cell \d+ "
+                             r"\(after exercise fit_affine\), after its last graded cell: every test had run$"),
+    "slow_before_a_test": (loops_after("test_relu", 8), "needs_review", points_up_to("relu"),
+                           rf"the notebook was stopped at its limit of {NOTEBOOK_LIMIT} s per notebook, in cell \d+ "
+                           rf"\(after exercise relu\): the tests of {', '.join(ORDER[ORDER.index('relu') + 1:])} did "
+                           r"not run and scored 0; cell \d+ \(after exercise relu\) was stopped at its 10 s time "
+                           r"limit"),
     "deleted_test_cell": (lambda s, b, p: without(s, "test_relu"), "graded", FULL,
                           r"test cell 'test_relu' was missing and was put back"),
     "edited_test_cell": (lambda s, b, p: answer(answer(s, "relu", WRONG_RELU), "test_relu", "pass"),
@@ -225,11 +347,12 @@ CORPUS = {
     "corrupt_json": (_corrupt, "failed", None, r"not valid JSON \(line \d+, column \d+"),
     "nbformat_3": (_nbformat3, "failed", None, r"nbformat 3; expected 4"),
     "os_exit": (lambda s, b, p: after(s, "setup", "import os\nos._exit(3)"), "needs_review", FULL,
-                r"process died: cell \d+: .*exited with code 3"),
+                r"^process died: cell \d+ \(before the first exercise\): the process running the notebook exited with "
+                r"code 3 in this cell; the notebook was run again without it$"),
     "huge_allocation": (lambda s, b, p: after(s, None, "hoard = [np.ones(10**8) for _ in range(1000)]"),
                         "graded", FULL, r"^$"),
     "huge_output": (lambda s, b, p: after(s, None, "print('x' * 50_000_000)"), "graded", FULL,
-                    r"the output of cell \d+ was cut at the size limit"),
+                    r"^the output of cell \d+ \(after exercise fit_affine\) was cut at the size limit$"),
     "writes_outside": (
         lambda s, b, p: after(s, None, "for path in %r:\n    try:\n        open(path, 'w').write('pwned')\n"
                                        "    except OSError as err:\n        print(err)\n" % (p["outside"],)),
@@ -238,6 +361,10 @@ CORPUS = {
         lambda s, b, p: after(s, None, "try:\n    print(open(%r).read()[:100])\nexcept OSError as err:\n"
                                        "    print(err)\n" % p["solution"]),
         "needs_review", FULL, r"tampering: opened .*01_activations.ipynb, inside a folder hidden"),
+    "reads_the_gradebook": (
+        lambda s, b, p: after(s, None, "try:\n    print(open(%r, 'rb').read()[:100])\nexcept OSError as err:\n"
+                                       "    print(err)\n" % p["gradebook"]),
+        "needs_review", FULL, r"tampering: opened .*gradebook.db, inside a folder hidden"),
     "numpy_monkeypatch": (
         wrong_relu_and("np.allclose = lambda *a, **k: True\n"
                               "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"),
@@ -271,4 +398,88 @@ CORPUS = {
         "needs_review", FULL - POINTS["softmax"], r"test_softmax: softmax calls helpers.activations.softmax"),
     "is_the_reference": (lambda s, b, p: answer(s, "sigmoid", "sigmoid = activations.sigmoid\n"),
                          "needs_review", FULL - POINTS["sigmoid"], r"test_sigmoid: sigmoid calls helpers.activations.sigmoid"),
+}
+
+
+class Link(str):
+    """A symbolic link to this target, handed in beside a notebook."""
+
+
+def tree(student: str, **files):
+    """nbgrader's layout: ``{<student>/01_activations/<name>: build}`` for ``name=build`` (dots as ``__``)."""
+    return {f"{student}/01_activations/{name.replace('__', '.')}": build for name, build in files.items()}
+
+
+def _corrupt_copy(s, b, p):
+    return _corrupt(s, b, p)
+
+
+SOLVED = lambda s, b, p: s  # noqa: E731
+BLANK = lambda s, b, p: b  # noqa: E731
+RELEASE_NAME = "01_activations__ipynb"
+COPY1 = "01_activations-Copy1__ipynb"
+
+FILES = {
+    # files handed in beside the notebook are in its working directory, read-only
+    "imports_its_module": (tree("imports_its_module", **{
+        RELEASE_NAME: relu_as("from mymath import relu_impl\n\ndef relu(z):\n    return relu_impl(z)\n"),
+        "mymath__py": lambda s, b, p: b"import numpy as np\n\ndef relu_impl(z):\n    return np.maximum(z, 0.0)\n"}),
+        "graded", FULL, r"^the files handed in with the notebook were in its working directory \(read-only\): "
+                        r"mymath.py$"),
+    "reads_its_data_file": (tree("reads_its_data_file", **{
+        RELEASE_NAME: relu_as("FLOOR = float(open('data/floor.txt').read())\n\n"
+                              "def relu(z):\n    return np.maximum(z, FLOOR)\n"),
+        "data/floor__txt": lambda s, b, p: b"0.0\n"}),
+        "graded", FULL, r"^the files handed in with the notebook were in its working directory \(read-only\): "
+                        r"data/floor.txt$"),
+    "handed_in_too_much": (tree("handed_in_too_much", **{
+        RELEASE_NAME: SOLVED, "weights__bin": lambda s, b, p: bytes(21 << 20), "notes__txt": lambda s, b, p: b"hi"}),
+        "graded", FULL, r"^the files handed in with the notebook were in its working directory \(read-only\): "
+                        r"notes.txt; not copied into the working directory: weights.bin \(21.0 MB: over the limit"),
+    "links_beside_the_notebook": (tree("links_beside_the_notebook", **{
+        RELEASE_NAME: SOLVED, "secret": lambda s, b, p: Link("/etc/hostname")}),
+        "graded", FULL, r"^not copied into the working directory: secret \(not a regular file\)$"),
+    # every notebook-like file is accounted for
+    "copy_beside_the_release": (tree("copy_beside_the_release", **{RELEASE_NAME: BLANK, COPY1: SOLVED}),
+                                "graded", FULL, r"^2 files could be the notebook: graded 01_activations-Copy1.ipynb "
+                                                r"\(the only one with answers\); 01_activations.ipynb was not graded: "
+                                                r"it is the release as handed out \(no answer changed\)$"),
+    "two_worked_copies": (tree("two_worked_copies", **{RELEASE_NAME: relu_as(WRONG_RELU), COPY1: SOLVED}),
+                          "needs_review", FULL - POINTS["relu"],
+                          r"^candidate notebooks score differently, look at which one counts: 2 files could be the "
+                          r"notebook: graded 01_activations.ipynb \(named as the assignment's notebook\); "
+                          r"01_activations-Copy1.ipynb scored 100$"),
+    "two_equal_copies": (tree("two_equal_copies", **{RELEASE_NAME: SOLVED, "01_activations (1)__ipynb": SOLVED}),
+                         "graded", FULL, r"^2 files could be the notebook: graded 01_activations.ipynb \(named as the "
+                                         r"assignment's notebook\); 01_activations \(1\).ipynb scored 100$"),
+    "corrupt_beside_a_copy": (tree("corrupt_beside_a_copy", **{RELEASE_NAME: _corrupt_copy, COPY1: SOLVED}),
+                              "graded", FULL, r"^2 files could be the notebook: graded 01_activations-Copy1.ipynb "
+                                              r"\(the only one that could be read\); 01_activations.ipynb was not "
+                                              r"graded: the file is not valid JSON"),
+    "scratch_notebook_beside": (tree("scratch_notebook_beside", **{
+        RELEASE_NAME: SOLVED, "scratch__ipynb": lambda s, b, p: nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell("x = 1")])}),
+        "graded", FULL, r"scratch.ipynb was not graded: none of the release's \d+ test and answer cells"),
+    "only_unreadable_files": (tree("only_unreadable_files", **{RELEASE_NAME: _corrupt_copy, COPY1: _nbformat3}),
+                              "failed", None, r"^none of the 2 files handed in can be graded: "
+                                              r"01_activations-Copy1.ipynb: "
+                                              r"the notebook has nbformat 3"),
+    "dan": ({"dan.ipynb.json": SOLVED}, "graded", FULL, r"^$"),  # how Safari saves a downloaded notebook
+    "eve": ({"eve.IPYNB": SOLVED}, "graded", FULL, r"^$"),
+    "finn": ({"finn.ipynb.txt": SOLVED}, "graded", FULL, r"^$"),  # a hidden extension on Windows
+    "gus": ({"gus (1).ipynb": SOLVED}, "graded", FULL, r"^$"),  # a browser's second download
+    "hal": ({"hal.ipynb": BLANK, "hal-Copy1.ipynb": SOLVED}, "graded", FULL,
+            r"^2 files could be the notebook: graded hal-Copy1.ipynb \(the only one with answers\)"),
+    "José": ({"Jose\u0301.ipynb": SOLVED}, "graded", FULL, r"^$"),  # as macOS writes names (decomposed)
+}
+
+#: zip member names as archivers write them: raw bytes, whether the UTF-8 flag is set, and Info-ZIP's
+#: Unicode path field (or None); each is the solved notebook, graded under the id ``name`` with ``detail``
+ZIPPED = {
+    "张伟": ("张伟.ipynb".encode(), False, None, r"^$"),  # zip -r on Linux: UTF-8, no flag
+    "Zoë": ("Zoë.ipynb".encode(), True, None, r"^$"),  # macOS, Python: UTF-8 with the flag
+    "李娜": ("李娜.ipynb".encode("gbk"), False, None, r"^$"),  # Windows with a Chinese locale
+    "Müller": ("Müller.ipynb".encode("cp437"), False, None, r"^$"),  # Windows with a Western locale
+    "王芳": ("王芳.ipynb".encode("gbk"), False, "王芳.ipynb", r"^$"),  # Info-ZIP's Unicode path field
+    "FF_FE": (b"\xff\xfe.ipynb", False, None, r"^class/%FF%FE.ipynb: the zip does not say how this name is encoded"),
 }

@@ -1,38 +1,50 @@
 """`make grade` on the adversarial corpus of 01_activations: every expected status, score and
 detail; the students' files untouched; the same grades on a re-run; feedback without hidden
-tests and with capped output; nothing written outside the sandbox; the other input layouts."""
+tests, paths or MathJax, with capped output and tests named by their exercise; the grades in
+nbgrader's gradebook and in `nbgrader export`; nothing written outside the sandbox; the other
+input layouts."""
 from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import nbformat
 import pytest
-from adversarial import CORPUS, TIME_LIMIT_CASES
+from adversarial import (CORPUS, FILES, FULL, GRAD_GID, NOTEBOOK_LIMIT, PIXEL, POINTS, TIME_LIMIT_CASES, ZIPPED,
+                         Link)
 from conftest import ROOT
 from course import student_version
+
+from grader.preflight import Exercises
+from grader.report import column
 
 ASSIGNMENT = "01_activations"
 # generous limits: an honest cell never comes near them, however busy the machine (the slowest honest test cell,
 # 02's training check, takes about 1 s on an idle machine); the time limit itself is tested with cells that run
-# forever, under SHORT_LIMIT, still about 20 times what the slowest honest cell of 01 takes
+# forever, under SHORT_LIMIT, still about 20 times what the slowest honest cell of 01 takes; the notebook limit
+# of that run is NOTEBOOK_LIMIT, reached by the slow_* cases (eight cells stopped at 10 s each)
 OPTIONS = ["--cell-timeout", "60", "--notebook-timeout", "300", "--memory-mb", "1024"]
-SHORT_LIMIT = ["--cell-timeout", "10"]
+SHORT_LIMIT = ["--cell-timeout", "10", "--notebook-timeout", str(NOTEBOOK_LIMIT)]
 
 
-def grade_command(submissions: Path, out: Path, *extra: str, assignment: str = ASSIGNMENT):
-    """Run the grader as `make grade` does; returns (exit code, output, {student: row})."""
+def grade_command(submissions: Path, out: Path, *extra: str, assignment: str = ASSIGNMENT, gradebook: Path = None):
+    """Run the grader as `make grade` does, with a gradebook of its own (never the repository's);
+    returns (exit code, output, {student: row})."""
+    book = gradebook or out.parent / f"{out.name}-gradebook.db"
     result = subprocess.run([sys.executable, "-m", "grader", "--assignment", assignment,
-                             "--submissions", str(submissions), "--out", str(out), *OPTIONS, *extra],
+                             "--submissions", str(submissions), "--out", str(out), *OPTIONS,
+                             "--gradebook", f"sqlite:///{book}", *extra],
                             capture_output=True, text=True, timeout=900, cwd=ROOT)
     rows = {}
     for path in sorted(out.glob("*/grades.csv")):
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8") as f:
             rows.update({(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)})
     return result.returncode, result.stdout + result.stderr, rows
 
@@ -44,43 +56,103 @@ def versions():
 
 
 def checksums(folder: Path) -> dict:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every file under folder (links as their target) -> its SHA-256."""
+    return {str(p.relative_to(folder)): os.readlink(p) if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()}
+
+
+def write(path: Path, made) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(made, Link):
+        path.symlink_to(made)
+    elif isinstance(made, bytes):
+        path.write_bytes(made)
+    else:
+        nbformat.write(made, path)
+
+
+class RawName(zipfile.ZipInfo):
+    """A zip member whose name is stored as the given bytes, with or without the UTF-8 flag, as archivers
+    other than Python's write them (optionally with Info-ZIP's Unicode path field)."""
+
+    def __init__(self, raw: bytes, utf8_flag: bool, unicode_path: str | None) -> None:
+        super().__init__(raw.decode("utf-8") if utf8_flag else raw.decode("cp437"), (2024, 5, 6, 7, 8, 10))
+        self.raw, self.utf8_flag = raw, utf8_flag
+        if unicode_path is not None:
+            body = b"\x01" + zlib.crc32(raw).to_bytes(4, "little") + unicode_path.encode()
+            self.extra = (0x7075).to_bytes(2, "little") + len(body).to_bytes(2, "little") + body
+
+    def _encodeFilenameFlags(self):  # (zipfile's own hook: how the name is written)
+        return self.raw, (self.flag_bits | 0x800) if self.utf8_flag else (self.flag_bits & ~0x800)
+
+
+EXERCISES = Exercises(nbformat.read(ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4))
+EXPECTED = {**{s: (status, score, detail) for s, (_, status, score, detail) in CORPUS.items()},
+            **{s: (status, score, detail) for s, (_, status, score, detail) in FILES.items()},
+            **{s: ("graded", FULL, detail) for s, (*_, detail) in ZIPPED.items()}}
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """Write the corpus as two folders of <student>.ipynb files (the time-limit cases apart) and grade them."""
+    """Write the corpus (a folder of <student>.ipynb files, nbgrader folders and odd names; the time-limit cases
+    apart; the zipped names in a zip) and grade it, every run into one gradebook."""
     base = tmp_path_factory.mktemp("corpus")
     folder, timed = base / "class", base / "timed"
     folder.mkdir()
     timed.mkdir()
+    book = base / "gradebook.db"
     places = {"outside": [str(base / "outside.txt"), str(ROOT / "pwned.txt"), "/root/pwned.txt"],
-              "solution": str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")}
+              "solution": str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), "gradebook": str(book)}
+    repository_book = ROOT / "gradebook.db"
+    untouched = repository_book.stat().st_mtime_ns if repository_book.exists() else None
     solved, blank = versions()
     for student, (build, *_) in CORPUS.items():
-        made = build(solved, blank, places)
-        path = (timed if student in TIME_LIMIT_CASES else folder) / f"{student}.ipynb"
-        path.write_bytes(made) if isinstance(made, bytes) else nbformat.write(made, path)
+        write((timed if student in TIME_LIMIT_CASES else folder) / f"{student}.ipynb", build(solved, blank, places))
+    for student, (files, *_) in FILES.items():
+        for path, build in files.items():
+            write(folder / path, build(solved, blank, places))
+    archive = base / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for student, (raw, flag, unicode_path, _) in ZIPPED.items():
+            z.writestr(RawName(b"class/" + raw, flag, unicode_path and "class/" + unicode_path),
+                       nbformat.writes(solved))
     before = {**checksums(folder), **checksums(timed)}
-    code, output, rows = grade_command(folder, base / "reports")
-    timed_code, timed_output, timed_rows = grade_command(timed, base / "timed-reports", *SHORT_LIMIT)
-    return {"base": base, "folder": folder, "timed": timed, "before": before, "code": code + timed_code,
-            "output": output + timed_output, "rows": {**rows, **timed_rows}, "places": places}
+    code, output, rows = grade_command(folder, base / "reports", gradebook=book)
+    timed_code, timed_output, timed_rows = grade_command(timed, base / "timed-reports", *SHORT_LIMIT, gradebook=book)
+    zip_code, zip_output, zip_rows = grade_command(archive, base / "zip-reports", "--no-feedback", gradebook=book)
+    return {"base": base, "folder": folder, "timed": timed, "before": before, "code": code + timed_code + zip_code,
+            "output": output + timed_output + zip_output, "rows": {**rows, **timed_rows, **zip_rows},
+            "places": places, "gradebook": book, "repository_gradebook": untouched}
 
 
 def test_the_command_succeeds_and_grades_everyone(corpus):
     assert corpus["code"] == 0, corpus["output"]
-    assert {s for _, s in corpus["rows"]} == set(CORPUS), corpus["output"]
+    assert {s for _, s in corpus["rows"]} == set(EXPECTED), corpus["output"]
 
 
-@pytest.mark.parametrize("student", list(CORPUS))
+@pytest.mark.parametrize("student", list(EXPECTED))
 def test_each_submission_gets_its_expected_grade(corpus, student):
-    _, status, score, detail = CORPUS[student]
+    status, score, detail = EXPECTED[student]
     row = corpus["rows"][(ASSIGNMENT, student)]
     assert row["status"] == status, row
     assert row["score"] == ("" if score is None else f"{score:g}"), row
     assert row["max_score"] == "100", row
     assert re.search(detail, row["detail"]), row
+
+
+def test_grades_have_a_column_per_exercise_that_adds_up(corpus):
+    """One column per exercise, named with its points; the columns add up to the score; a failed row has none."""
+    columns = {name: column(name, points) for name, points in EXERCISES.tests.values()}
+    assert set(columns) == set(POINTS) and all(columns[n] == f"{n} ({POINTS[n]:g})" for n in POINTS)
+    for (_, student), row in corpus["rows"].items():
+        earned = [row[c] for c in columns.values()]
+        if row["status"] == "failed":
+            assert earned == [""] * len(earned), row
+        else:
+            assert sum(map(float, earned)) == float(row["score"]), row
+            assert all(row[c] in ("0", f"{POINTS[n]:g}") for n, c in columns.items()), row
+    wrong = corpus["rows"][(ASSIGNMENT, "wrong_answer")]
+    assert [n for n, c in columns.items() if wrong[c] == "0"] == [GRAD_GID]
 
 
 def test_the_students_files_are_unchanged(corpus):
@@ -90,11 +162,13 @@ def test_the_students_files_are_unchanged(corpus):
 def test_nothing_was_written_outside_the_sandbox(corpus):
     for path in corpus["places"]["outside"]:
         assert not Path(path).exists(), f"a submission wrote {path}"
+    book = ROOT / "gradebook.db"  # the tests record grades in gradebooks of their own, never the repository's
+    assert (book.stat().st_mtime_ns if book.exists() else None) == corpus["repository_gradebook"]
 
 
 def test_the_summary_counts_statuses_and_names_what_to_review(corpus):
     summary = (corpus["base"] / "reports" / ASSIGNMENT / "summary.txt").read_text()
-    expected = {s: sum(v[1] == s for k, v in CORPUS.items() if k not in TIME_LIMIT_CASES)
+    expected = {s: sum(v[0] == s for k, v in EXPECTED.items() if k not in TIME_LIMIT_CASES and k not in ZIPPED)
                 for s in ("graded", "needs_review", "failed")}
     for status, n in expected.items():
         assert re.search(rf"^  {status} +{n}$", summary, re.M), summary
@@ -105,7 +179,8 @@ def test_the_summary_counts_statuses_and_names_what_to_review(corpus):
 
 def test_feedback_for_every_graded_student_without_hidden_tests_and_capped(corpus):
     reports = corpus["base"] / "reports" / ASSIGNMENT
-    graded = {s for (_, s), r in corpus["rows"].items() if r["status"] != "failed" and s not in TIME_LIMIT_CASES}
+    graded = {s for (_, s), r in corpus["rows"].items()
+              if r["status"] != "failed" and s not in TIME_LIMIT_CASES and s not in ZIPPED}
     assert {p.stem for p in (reports / "feedback").glob("*.html")} == graded
     for page in (reports / "feedback").glob("*.html"):
         text = page.read_text()
@@ -128,6 +203,83 @@ def test_a_failing_hidden_test_shows_only_its_message_in_feedback(corpus):
     page = (corpus["base"] / "reports" / ASSIGNMENT / "feedback" / "delegates_directly.html").read_text()
     assert "the course&#39;s reference implementation" in page or "the course's reference implementation" in page
     assert "seed=104" not in page
+
+
+def pages(corpus, folder: str = "reports") -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8")
+            for p in (corpus["base"] / folder / ASSIGNMENT / "feedback").glob("*.html")}
+
+
+def test_feedback_shows_nothing_of_the_grader_or_the_instructors_machine(corpus):
+    """No path of the course, of Python or of the grader, no grader frame; the student's own frames and the
+    one-line reason of an error in their cell, and of a cell stopped at its time limit."""
+    private = [str(ROOT), sys.prefix, sys.base_prefix, "site-packages", "on_alarm", "kernel.py", "guard.py"]
+    shown = {**pages(corpus), **{f"timed:{k}": v for k, v in pages(corpus, "timed-reports").items()}}
+    assert len(shown) > 60
+    for name, page in shown.items():
+        if name not in ("reads_solutions", "writes_outside"):  # (their own code names such paths)
+            assert not [p for p in private if p in page], (name, [p for p in private if p in page])
+    broken = shown["error_at_import"]
+    assert "RuntimeError: my notebook is broken" in broken and "Cell In[" in broken
+    looped = shown["timed:loop_after_exercises"]
+    assert "CellTimeout: the cell ran longer than its limit of 10.0 s and was stopped" in looped
+    assert "while True" in looped  # the student's own frame
+
+
+def test_feedback_names_tests_by_exercise_wraps_lines_and_shows_math_offline(corpus):
+    correct = pages(corpus)["correct"]
+    toc = re.findall(r'<li><a href="#test_(\w+)">Test of <code>(\w+)</code></a> \(Score: ([\d.]+) / ([\d.]+)\)',
+                     correct)
+    assert [(gid, name) for gid, name, *_ in toc] == [(n, n) for n in POINTS], toc
+    assert all(float(got) == float(points) == POINTS[name] for _, name, got, points in toc)
+    assert "white-space: pre-wrap" in correct
+    assert correct.count("<math") > 20 and "<annotation encoding=\"application/x-tex\">" in correct
+    for name, page in pages(corpus).items():
+        assert not re.search(r"<script[^>]*src=", page) and "cdnjs" not in page and "MathJax" not in page, name
+
+
+def test_feedback_is_never_blank(corpus):
+    shown = pages(corpus)
+    assert all(len(page) > 1000 for page in shown.values())
+    assert f"data:image/png;base64,{PIXEL}" in shown["pasted_image"]
+    graded = nbformat.read(corpus["base"] / "reports" / ASSIGNMENT / "graded" / "pasted_image.ipynb", 4)
+    assert [c.attachments["image.png"]["image/png"] for c in graded.cells if c.get("attachments")] == [PIXEL]
+    assert "image lost.png: not in the notebook" in shown["image_from_another_notebook"]
+    plain = shown["unrenderable_output"]
+    assert "Score: 100 / 100" in plain and "plain version" in plain
+    assert all(f"<td>{name}</td><td>{POINTS[name]:g} / {POINTS[name]:g}</td>" in plain for name in POINTS)
+
+
+def test_the_gradebook_and_nbgrader_export_hold_the_same_grades(corpus, tmp_path):
+    """Read back with nbgrader's API: a score per test cell as in grades.csv; failed rows and the cells a
+    needs_review row concerns are marked for manual grading.  `nbgrader export` lists the same scores."""
+    from nbgrader.api import Gradebook
+    db = f"sqlite:///{corpus['gradebook']}"
+    with Gradebook(db, "nn-lm-course") as book:
+        for (assignment, student), row in corpus["rows"].items():
+            submission = book.find_submission(assignment, student)
+            grades = {g.name: g for g in submission.notebooks[0].grades}
+            assert set(grades) == set(EXERCISES.tests)
+            if row["status"] == "failed":
+                assert all(g.auto_score is None and g.needs_manual_grade for g in grades.values()), student
+                continue
+            assert submission.score == float(row["score"]), (student, submission.score, row)
+            for gid, (name, points) in EXERCISES.tests.items():
+                assert grades[gid].auto_score == float(row[column(name, points)]), (student, gid)
+            flagged = [g for g in grades.values() if g.needs_manual_grade]
+            assert bool(flagged) == (row["status"] == "needs_review"), (student, row["status"], flagged)
+    course = tmp_path / "course"
+    course.mkdir()
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--db={db}",
+                             "--CourseDirectory.course_id=nn-lm-course"], cwd=course, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    with open(course / "grades.csv", newline="", encoding="utf-8") as f:
+        exported = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    for key, row in corpus["rows"].items():
+        if row["status"] != "failed":
+            assert float(exported[key]["score"]) == float(row["score"]), (key, exported[key], row)
+            assert float(exported[key]["max_score"]) == float(row["max_score"])
 
 
 def test_a_rerun_gives_the_same_grades(corpus, tmp_path):

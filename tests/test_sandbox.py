@@ -200,10 +200,96 @@ def test_preflight_runs_the_hidden_tests_with_the_release_points(tmp_path, relea
 def test_every_student_gets_an_id_and_unread_files_are_named(tmp_path):
     flat = tmp_path / "flat"
     (flat / "alice_123").mkdir(parents=True)
-    for name in ("ann lee", "ann_lee", "张三", "李四"):
+    (flat / "deep" / "er").mkdir(parents=True)
+    for name in ("ann lee", "ann_lee", "张三", "李四", "Jose\u0301"):
         notebook(flat / f"{name}.ipynb")
-    notebook(flat / "alice_123" / "homework.ipynb")  # a layout the command does not read
+    notebook(flat / "alice_123" / "homework.ipynb")  # a folder per student, as some LMS export
+    notebook(flat / "deep" / "er" / "homework.ipynb")  # a layout the command does not read
     found, problems = submissions.find(str(flat), ["01_activations"], str(tmp_path / "s"))
-    assert sorted(found["01_activations"]) == ["ann_lee", "ann_lee-2", "张三", "李四"]
+    assert sorted(found["01_activations"]) == sorted(["alice_123", "ann_lee", "ann_lee-2", "张三", "李四", "José"])
     assert any("graded as 'ann_lee-2'" in p for p in problems)
-    assert any("homework.ipynb: not in a layout" in p for p in problems)
+    assert any("er/homework.ipynb: not in a layout" in p for p in problems)
+
+
+def test_student_ids_keep_names_as_written_in_composed_form():
+    assert submissions.student_id("Jose\u0301") == "José" == submissions.student_id("José")
+    assert submissions.student_id("张 伟") == "张_伟" and submissions.student_id("../..") == "unnamed"
+
+
+def test_candidates_odd_names_and_files_handed_in(tmp_path):
+    root = tmp_path / "submitted"
+    folder = root / "ada" / "01_activations"
+    (folder / "data").mkdir(parents=True)
+    (folder / ".ipynb_checkpoints").mkdir()
+    for name in ("01_activations.ipynb", "01_activations-Copy1.ipynb", "scratch.IPYNB", ".ipynb_checkpoints/x.ipynb"):
+        notebook(folder / name)
+    for name in ("mymath.py", "data/points.csv", "timestamp.txt", "mymath.pyc"):
+        (folder / name).write_text("x")
+    for name in ("bo.ipynb", "bo (1).ipynb", "bo copy.ipynb", "cy.ipynb.json", "dee.ipynb.txt", "notes.txt"):
+        notebook(root / name) if "ipynb" in name else (root / name).write_text("x")
+    found, problems = submissions.find(str(root), ["01_activations"], str(tmp_path / "s"), ["01_activations"])
+    subs = found["01_activations"]
+    assert problems == [] and sorted(subs) == ["ada", "bo", "cy", "dee"]
+    assert sorted(os.path.basename(c) for c in subs["ada"].candidates) == [
+        "01_activations-Copy1.ipynb", "01_activations.ipynb", "scratch.IPYNB"]
+    assert [rel for rel, _ in subs["ada"].extras] == ["mymath.py", "data/points.csv"]  # nbgrader's ignore list
+    assert sorted(os.path.basename(c) for c in subs["bo"].candidates) == ["bo (1).ipynb", "bo copy.ipynb", "bo.ipynb"]
+    assert subs["bo"].extras == [] and subs["cy"].candidates[0].endswith("cy.ipynb.json")
+
+
+def raw_member(raw: bytes, flag: bool = False, extra: bytes = b"") -> zipfile.ZipInfo:
+    """A zip member's header as zipfile reads it: without the UTF-8 flag the name is decoded as CP437."""
+    info = zipfile.ZipInfo(raw.decode("utf-8") if flag else raw.decode("cp437"))
+    info.flag_bits, info.extra = (0x800 if flag else 0), extra
+    return info
+
+
+@pytest.mark.parametrize("name, raw, flag", [
+    ("张伟.ipynb", "张伟.ipynb".encode(), False),  # zip -r on Linux: UTF-8 without the flag
+    ("Zoë.ipynb", "Zoë.ipynb".encode(), True),  # with the flag
+    ("李娜.ipynb", "李娜.ipynb".encode("gbk"), False),  # Windows with a Chinese locale
+    ("Müller.ipynb", "Müller.ipynb".encode("cp437"), False),  # Windows with a Western locale
+    ("plain.ipynb", b"plain.ipynb", False),
+])
+def test_zip_member_names_are_decoded_as_their_archiver_wrote_them(name, raw, flag):
+    assert submissions.member_name(raw_member(raw, flag)) == (name, None)
+
+
+def test_zip_unicode_path_field_and_undecodable_names():
+    import zlib
+    raw = "王芳.ipynb".encode("gbk")
+    body = b"\x01" + zlib.crc32(raw).to_bytes(4, "little") + "王芳.ipynb".encode()
+    field = (0x7075).to_bytes(2, "little") + len(body).to_bytes(2, "little") + body
+    assert submissions.member_name(raw_member(raw, extra=field)) == ("王芳.ipynb", None)
+    stale = field[:5] + bytes([field[5] ^ 1]) + field[6:]  # a field made for another name is not trusted
+    assert submissions.member_name(raw_member(raw, extra=stale)) == ("王芳.ipynb", None)  # (GBK still recognised)
+    name, problem = submissions.member_name(raw_member(b"\xff\xfe.ipynb"))
+    assert name == "%FF%FE.ipynb" and "neither UTF-8, GBK nor CP437" in problem
+
+
+def test_preflight_keeps_the_students_definitions_when_answer_cells_are_missing(tmp_path, release, source):
+    nb = nbformat.from_dict(release)
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    nb.cells = [c for c in nb.cells if c not in answers and c.metadata.get("nbgrader", {}).get("grade_id") !=
+                "test_relu"]
+    nbformat.write(nb, tmp_path / "sub.ipynb")
+    prepared = preflight.prepare(str(tmp_path / "sub.ipynb"), release, source)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in prepared.nb.cells]
+    assert not any(c.metadata.get("nbgrader", {}).get("solution") for c in prepared.nb.cells)  # no stub put back
+    assert ids.index("test_relu") == ids.index("test_tanh_grad") + 1  # after the nearest cell that is there
+    assert prepared.notes[-1].startswith("the answer cells of sigmoid, sigmoid_grad")
+
+
+def test_preflight_runs_copies_and_keeps_attachments(tmp_path, release, source):
+    nb = nbformat.from_dict(release)
+    k = next(k for k, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "relu")
+    nb.cells.insert(k, nbformat.from_dict(dict(nb.cells[k], id="relu-copy")))
+    image = nbformat.v4.new_markdown_cell("![x](attachment:x.png)")
+    image.attachments = {"x.png": {"image/png": "AAAA"}}
+    nb.cells.insert(1, image)
+    nbformat.write(nb, tmp_path / "sub.ipynb")
+    prepared = preflight.prepare(str(tmp_path / "sub.ipynb"), release, source)
+    relus = [c for c in prepared.nb.cells if "def relu(" in c.source]
+    assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in relus] == [None, "relu"]  # the last one counts
+    assert prepared.nb.cells[1].attachments == {"x.png": {"image/png": "AAAA"}}
+    assert "grade_id 'relu' appears 2 times; the last copy was graded" in prepared.notes
