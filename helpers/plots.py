@@ -701,7 +701,8 @@ def bar_heights(ax):
 
 
 def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("before filtering", "sampled from")):
-    """Next-character distributions, one panel each, on one shared probability axis.
+    """Next-character distributions, one panel each; the panels of a row share their probability axis
+    (scaled to the row's tallest bar), so heights compare along a row.
 
     panels: {panel title: probs (V,)} or {panel title: (behind (V,), in front (V,))}, e.g. the distribution
     before filtering drawn in light grey behind the filtered one; legend: the labels of the two.
@@ -710,20 +711,22 @@ def plot_char_distributions(panels, vocab, title=None, ncols=None, legend=("befo
     labels = char_labels(vocab)
     ncols = ncols or min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 2.6 * nrows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 2.6 * nrows), sharey="row", squeeze=False)
     x = np.arange(len(labels))
-    for ax, (name, probs) in zip(axes.flat, panels.items()):
+    tallest = np.zeros(nrows)
+    for k, (ax, (name, probs)) in enumerate(zip(axes.flat, panels.items())):
         before, after = probs if isinstance(probs, tuple) else (None, probs)
         if before is not None:
             _bars(ax, x, before, 0.85, "0.78", legend[0])
         _bars(ax, x, after, 0.5, "tab:blue", legend[1] if before is not None else None)
-        ax.set_ylim(0, 1.05 * max(np.max(after), 0 if before is None else np.max(before), 1e-9))
+        tallest[k // ncols] = max(tallest[k // ncols], np.max(after), 0 if before is None else np.max(before))
         ax.set_xticks(x, labels, fontsize=7)
         ax.set_title(name, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
+    for ax, top in zip(axes[:, 0], tallest):
+        ax.set_ylim(0, 1.05 * max(top, 1e-9))       # the bars are collections, which do not autoscale
         ax.set_ylabel("P(next character)")
     pairs = [ax for ax, p in zip(axes.flat, panels.values()) if isinstance(p, tuple)]
     if pairs:

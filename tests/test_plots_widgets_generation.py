@@ -18,16 +18,21 @@ def heights(ax):
     return np.concatenate(plots.bar_heights(ax))
 
 
-def test_plot_char_distributions_one_panel_each_on_a_shared_axis():
+def test_plot_char_distributions_one_panel_each_on_a_shared_axis_per_row():
     p = np.random.default_rng(0).dirichlet(np.ones(31), size=3)
-    fig = plots.plot_char_distributions({"a": p[0], "b": (p[1], p[2]), "c": p[2]}, ALPHABET, title="t", ncols=2)
+    p[2] = 0.0
+    p[2, 4] = 1.0                       # a certain prediction: its bar must not be cut off
+    fig = plots.plot_char_distributions({"a": p[0], "b": (p[1], p[0]), "c": p[2]}, ALPHABET, title="t", ncols=2)
     assert isinstance(fig, Figure) and sum(ax.get_visible() for ax in fig.axes) == 3
     a, b, c = fig.axes[:3]
     np.testing.assert_allclose(heights(a), p[0])
-    np.testing.assert_allclose(heights(b), np.concatenate([p[1], p[2]]))     # behind, then in front
+    np.testing.assert_allclose(heights(b), np.concatenate([p[1], p[0]]))     # behind, then in front
     assert a.get_title() == "a" and a.get_ylabel() == "P(next character)"
     assert [t.get_text() for t in a.get_xticklabels()][:3] == ["␣", "", "⏎"]
-    assert a.get_shared_y_axes().joined(a, c)
+    assert a.get_shared_y_axes().joined(a, b) and not a.get_shared_y_axes().joined(a, c)
+    for ax, tallest in ((a, p[:2].max()), (b, p[:2].max()), (c, 1.0)):     # each row scaled to its bars
+        bottom, top = ax.get_ylim()
+        assert bottom == 0 and tallest <= top <= 1.1 * tallest, (ax.get_title(), ax.get_ylim(), tallest)
     assert a.get_legend() is None and [t.get_text() for t in b.get_legend().get_texts()] == ["before filtering",
                                                                                             "sampled from"]
     assert fig._suptitle.get_text() == "t"
