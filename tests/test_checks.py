@@ -370,12 +370,15 @@ def test_hide_hidden_test_output():
         outputs=[new_output("stream", name="stdout", text="✓ softmax: all 3 cases pass\n"),
                  new_output("error", ename="CheckFailure", evalue="softmax is wrong at index (0, 1)",
                             traceback=["\x1b[0;31mCheckFailure\x1b[0m Traceback", "----> 3 check_softmax(softmax, "
-                                       "seed=106, hidden=True)", "CheckFailure: softmax is wrong at index (0, 1)"])])
+                                       "seed=106, hidden=True)", "CheckFailure: softmax is wrong at index (0, 1)"])],
+        metadata={"nbgrader": {"grade": True, "locked": True, "grade_id": "test_softmax", "points": 10}})
     plain = new_code_cell("relu(1 / 0)", outputs=[new_output("error", ename="ZeroDivisionError", evalue="division by zero",
                                                              traceback=["----> 1 relu(1 / 0)", "ZeroDivisionError"])])
     text = new_markdown_cell("The marker BEGIN HIDDEN TESTS in a markdown cell changes nothing.")
-    nb = new_notebook(cells=[hidden, plain, text])
-    before_plain, before_text = dict(plain), dict(text)
+    mine = new_code_cell("# ### BEGIN HIDDEN TESTS, in a student's cell\nrelu(1 / 0)", outputs=[new_output(
+        "error", ename="ZeroDivisionError", evalue="division by zero", traceback=["----> 2 relu(1 / 0)", "ZeroDivisionError"])])
+    nb = new_notebook(cells=[hidden, plain, text, mine])
+    before_plain, before_text, before_mine = dict(plain), dict(text), dict(mine)
     nb, _ = HideHiddenTestOutput().preprocess(nb, {})
     outputs = nb.cells[0].outputs
     assert outputs[1].traceback == ["CheckFailure: softmax is wrong at index (0, 1)"]
@@ -384,6 +387,7 @@ def test_hide_hidden_test_output():
     assert nb.cells[1] == before_plain and nb.cells[1].outputs[0].traceback == ["----> 1 relu(1 / 0)",
                                                                                 "ZeroDivisionError"]
     assert nb.cells[2] == before_text
+    assert nb.cells[3] == before_mine          # only the course's locked cells hold hidden tests
 
 
 # ---------------------------------------------------------------- runmode
@@ -446,7 +450,11 @@ def test_interrupting_a_hung_check_gives_one_line_naming_the_students_function_a
     import signal
     import threading
     ns = {}
-    exec("def relu(z):\n    steps = 0\n    while True:\n        steps += 1\n", ns)
+    # "endless": 10 minutes, so that a lost interrupt fails this test instead of hanging the suite
+    exec("import time\ndef relu(z):\n    start = time.monotonic()\n    while time.monotonic() - start < 600:\n"
+         "        pass\n", ns)
+    # SIGINT raises KeyboardInterrupt, as in a kernel (a suite started in the background inherits SIGINT ignored)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -454,6 +462,7 @@ def test_interrupting_a_hung_check_gives_one_line_naming_the_students_function_a
             check_relu(ns["relu"])
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
     message = str(info.value)
     assert type(info.value).__name__ == "CheckInterrupted"
     assert message.startswith("you interrupted relu while the check ran it (line ")
