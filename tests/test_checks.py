@@ -177,27 +177,6 @@ def in_place_relu(z):
     return z
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_not_implemented(name):
-    with pytest.raises(AssertionError, match=rf"^{name} is not implemented yet: replace `raise NotImplementedError\(\)`"):
-        CHECKS[name](not_implemented)
-
-
-@pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_returning_none(name):
-    with pytest.raises(AssertionError, match=rf"^{name} returned None on case: .*\nDid you forget the `return` "):
-        CHECKS[name](lambda *args, **kwargs: None)
-
-
-@pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_not_a_callable(name):
-    with pytest.raises(TypeError, match=rf"^check_{name}: argument '{name}' must be your function {name}; "
-                                        rf"received None\. Pass the function itself: check_{name}\({name}\)"):
-        CHECKS[name](None)
-    with pytest.raises(TypeError, match=r"received array of shape \(3,\) and dtype float64"):
-        CHECKS[name](np.zeros(3))
-
-
 def test_returning_a_list():
     with pytest.raises(AssertionError, match=r"^relu must return a NumPy array; received list of length 7 on case"):
         check_relu(lambda z: list(A.relu(z)))

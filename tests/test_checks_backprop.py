@@ -305,6 +305,7 @@ def train_returns_initial(params, data, lr=1.0, epochs=10, batch_size=32, seed=0
 STUDENT_TRAINING = """
 import numpy as np
 
+
 def train_classifier(params, data, lr=1.0, epochs=10, batch_size=32, seed=0):
     rng = np.random.default_rng(seed)
     train, history = data.train, {"loss": []}
@@ -379,23 +380,9 @@ def not_implemented(*args, **kwargs):
     raise NotImplementedError()
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_not_implemented_and_not_a_function(name):
-    with pytest.raises(CheckFailure, match=rf"^{name} is not implemented yet: replace `raise NotImplementedError\(\)`"):
-        CHECKS[name](not_implemented)
-    with pytest.raises(TypeError, match=rf"^check_{name}: argument '{name}' must be your function {name}"):
-        CHECKS[name](None)
-
-
 def test_training_not_implemented(data):
     with pytest.raises(CheckFailure, match=r"^train_classifier is not implemented yet"):
         checks.check_train_classifier(not_implemented)
-
-
-@pytest.mark.parametrize("name", sorted(REFERENCE))
-def test_returning_none(name):
-    with pytest.raises(CheckFailure, match=rf"^{name} returned None on case: .*\nDid you forget the `return`"):
-        CHECKS[name](lambda *args: None)
 
 
 @pytest.mark.parametrize("name, what", [("average_pool_forward", "(x, cache)"), ("affine_forward", "(z, cache)"),
@@ -489,6 +476,7 @@ def average_pool_backward(dx, cache):      # wrong: assigns
     dE = np.zeros((dx.shape[0], V))
     dE[:, ids] = dx[:, None, :] * mask / mask.sum(axis=0)
     return dE
+
 
 def classifier_backward(ds, cache):        # right, built on the (wrong) average_pool_backward
     pool_cache, affine_cache, z, h, u, activation = cache

@@ -12,8 +12,8 @@ from .. import gradcheck as gc
 from .. import layers, losses, mlp, optim
 from ..activations import get_activation, sigmoid
 from .exercises import exercise
-from .framework import (fmt, Case, CheckFailure, call_student, check_gradients, close, passed, run_check, using_reference,
-                        verify_cases)
+from .framework import (fmt, Case, CheckFailure, call_student, check_gradients, close, passed, require_function,
+                        require_returned, run_check, using_reference, verify_cases)
 
 
 # ---------------------------------------------------------------- the loss and dJ/ds
@@ -613,6 +613,7 @@ def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False
     """
     from ..data import load_sentiment
     name = "train_classifier"
+    require_function(train_classifier, name)
     data, schedule = load_sentiment(), dict(TRAIN_SCHEDULE)
     params = clf.init_classifier(len(data.vocab), seed=seed)
     case = Case(f"training from init_classifier(V={len(data.vocab)}, seed={seed}) with {schedule or 'defaults'}",
@@ -636,6 +637,7 @@ def check_train_classifier(train_classifier, seed: int = 0, hidden: bool = False
         out = call_student(train_classifier, name, case, [], mutation_hint=(
             "Keep the parameters returned by sgd_step (params = sgd_step(params, grads, lr)) instead of "
             "changing the arrays of params in place."))
+    require_returned(out, name, case, returns="(params, history)")
     if not isinstance(out, (tuple, list)) or len(out) != 2 or not isinstance(out[0], dict):
         raise CheckFailure(f"{name} must return (params, history); received {type(out).__name__}")
     trained, history = out

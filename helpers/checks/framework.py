@@ -321,8 +321,7 @@ def as_outputs(value, name: str, names: tuple[str, ...], case: Case, mapping: bo
 
     mapping=True: the function returns a dict and ``names`` are its keys.
     """
-    if value is None:
-        raise CheckFailure(f"{name} returned None on case: {case.label}\nDid you forget the `return` statement?")
+    require_returned(value, name, case)
     if mapping:
         if not isinstance(value, dict):
             raise CheckFailure(f"{name} must return a dict with keys {list(names)}; received {_kind(value)} "
@@ -347,6 +346,22 @@ def as_outputs(value, name: str, names: tuple[str, ...], case: Case, mapping: bo
             raise CheckFailure(f"{name} must return a NumPy array{what}; received {_kind(v)} on case: "
                                f"{case.label}{advice}")
     return tuple(np.asarray(v) for v in values)
+
+
+def require_function(fn, name: str) -> None:
+    """TypeError unless the check of ``name`` was handed a function (not its result, not None)."""
+    if not callable(fn):
+        raise TypeError(f"check_{name}: argument '{name}' must be your function {name}; received "
+                        f"{_kind(fn)}. Pass the function itself: check_{name}({name}).")
+
+
+def require_returned(value, name: str, case: Case | None = None, returns: str | None = None) -> None:
+    """CheckFailure if the student's ``name`` returned None (a forgotten ``return``); ``returns`` says what
+    it should return, e.g. "(h, cache)"."""
+    if value is None:
+        where = f" on case: {case.label}" if case is not None else ""
+        what = f" It returns {returns}." if returns else ""
+        raise CheckFailure(f"{name} returned None{where}\nDid you forget the `return` statement?{what}")
 
 
 def _kind(v) -> str:
@@ -426,9 +441,7 @@ def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, name
     the first applicable hint; ``error_hints`` (case, exception) -> str explain
     exceptions the student's code raises.  Returns the warnings it emitted.
     """
-    if not callable(student_fn):
-        raise TypeError(f"check_{name}: argument '{name}' must be your function {name}; received "
-                        f"{_kind(student_fn)}. Pass the function itself: check_{name}({name}).")
+    require_function(student_fn, name)
     caught: list = []
     for case in cases:
         try:

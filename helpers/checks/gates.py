@@ -24,7 +24,8 @@ from .. import gru, lstm
 from ..activations import sigmoid
 from ..cells import CELLS
 from .exercises import exercise
-from .framework import Case, CheckFailure, call_student, check_gradients, close, compare, passed, using_reference
+from .framework import (Case, CheckFailure, call_student, check_gradients, close, compare, passed, require_function,
+                        require_returned, using_reference)
 
 ASSIGNMENT = "05_lstm_gru"
 
@@ -43,12 +44,6 @@ FORMULA = {"f": "f_t = σ(W_f h_{t-1} + U_f x_t + b_f)", "i": "i_t = σ(W_i h_{t
 ACT_KEY = {"f": "f", "i": "i", "o": "o", "c": "c_tilde", "z": "z", "r": "r", "h": "h_tilde"}
 SHAPES_HINT = ("the weights act on the column vectors from the left: W_* (H, H) multiplies h_{t-1} (H, N), "
                "U_* (H, D) multiplies x_t (D, N), and b_* (H, 1) broadcasts over the N columns.")
-
-
-def _require_function(fn, name):
-    if not callable(fn):
-        raise TypeError(f"check_{name}: argument '{name}' must be your function {name}; received "
-                        f"{type(fn).__name__}. Pass the function itself: check_{name}({name}).")
 
 
 # ---------------------------------------------------------------- random cases
@@ -136,8 +131,7 @@ def gru_exercise_cache(x, h_prev, params) -> dict:
 
 def _tuple(out, n, name, what):
     """out as a tuple of n items; CheckFailure saying what to return otherwise."""
-    if out is None:
-        raise CheckFailure(f"{name} returned None. Did you forget the `return` statement? It returns {what}.")
+    require_returned(out, name, returns=what)
     if not isinstance(out, (tuple, list)) or len(out) != n:
         got = f"{type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__
         raise CheckFailure(f"{name} must return {what}; received a {got}")
@@ -319,7 +313,7 @@ def _lstm_forward_hints(seen):
 @exercise(ASSIGNMENT, points=10, reference=lstm.lstm_step_forward)
 def check_lstm_step_forward(lstm_step_forward, seed: int = 0, hidden: bool = False) -> None:
     """(h, c, cache) of one LSTM step, and the cache dict the exercise specifies."""
-    _require_function(lstm_step_forward, "lstm_step_forward")
+    require_function(lstm_step_forward, "lstm_step_forward")
     name = "lstm_step_forward"
     rng = np.random.default_rng(seed)
     inputs = _step_inputs(rng, "lstm", hidden)
@@ -402,7 +396,7 @@ def _lstm_backward_cases(rng, hidden):
 @exercise(ASSIGNMENT, points=14, reference=lstm.lstm_step_backward)
 def check_lstm_step_backward(lstm_step_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dx, dh_prev, dc_prev, grads) of one LSTM step, from dh, dc and the exercise's cache."""
-    _require_function(lstm_step_backward, "lstm_step_backward")
+    require_function(lstm_step_backward, "lstm_step_backward")
     name = "lstm_step_backward"
     rng = np.random.default_rng(seed)
     cases, expected, inputs = _lstm_backward_cases(rng, hidden)
@@ -497,7 +491,7 @@ LSTM_LOOP_ADVICE = {
 @exercise(ASSIGNMENT, points=8, reference=lstm.lstm_forward)
 def check_lstm_forward(lstm_forward, seed: int = 0, hidden: bool = False) -> None:
     """hs (T, H, N) and the list of step caches; lstm_step_forward is the reference one while it runs."""
-    _require_function(lstm_forward, "lstm_forward")
+    require_function(lstm_forward, "lstm_forward")
     name = "lstm_forward"
     rng = np.random.default_rng(seed)
     cases, expected = [], []
@@ -593,7 +587,7 @@ def _lstm_sequence_backward_cases(rng, hidden):
 @exercise(ASSIGNMENT, points=12, reference=lstm.lstm_backward)
 def check_lstm_backward(lstm_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dxs, dh0, grads) by BPTT over the step caches; lstm_step_backward is the reference one while it runs."""
-    _require_function(lstm_backward, "lstm_backward")
+    require_function(lstm_backward, "lstm_backward")
     name = "lstm_backward"
     rng = np.random.default_rng(seed)
     cases, expected, inputs = _lstm_sequence_backward_cases(rng, hidden)
@@ -651,7 +645,7 @@ def _gru_forward_hints(seen):
 @exercise(ASSIGNMENT, points=8, reference=gru.gru_step_forward)
 def check_gru_step_forward(gru_step_forward, seed: int = 0, hidden: bool = False) -> None:
     """(h, cache) of one GRU step in the lecture's form, and the cache dict the exercise specifies."""
-    _require_function(gru_step_forward, "gru_step_forward")
+    require_function(gru_step_forward, "gru_step_forward")
     name = "gru_step_forward"
     rng = np.random.default_rng(seed)
     cases = [Case(label, (x, h, p)) for label, x, h, _, p in _step_inputs(rng, "gru", hidden)]
@@ -713,7 +707,7 @@ def _gru_step_backward_hints(case, expected, got):
 @exercise(ASSIGNMENT, points=12, reference=gru.gru_step_backward)
 def check_gru_step_backward(gru_step_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dx, dh_prev, grads) of one GRU step, from dh and the exercise's cache."""
-    _require_function(gru_step_backward, "gru_step_backward")
+    require_function(gru_step_backward, "gru_step_backward")
     name = "gru_step_backward"
     rng = np.random.default_rng(seed)
     keys = list(gru.KEYS)
@@ -750,7 +744,7 @@ def _gru_sequence_variants(xs, h0, params):
 @exercise(ASSIGNMENT, points=6, reference=gru.gru_forward)
 def check_gru_forward(gru_forward, seed: int = 0, hidden: bool = False) -> None:
     """hs (T, H, N) and the list of step caches; gru_step_forward is the reference one while it runs."""
-    _require_function(gru_forward, "gru_forward")
+    require_function(gru_forward, "gru_forward")
     name = "gru_forward"
     rng = np.random.default_rng(seed)
     cases, expected = [], []
@@ -776,7 +770,7 @@ def check_gru_forward(gru_forward, seed: int = 0, hidden: bool = False) -> None:
 @exercise(ASSIGNMENT, points=10, reference=gru.gru_backward)
 def check_gru_backward(gru_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dxs, dh0, grads) by BPTT over the step caches; gru_step_backward is the reference one while it runs."""
-    _require_function(gru_backward, "gru_backward")
+    require_function(gru_backward, "gru_backward")
     name = "gru_backward"
     rng = np.random.default_rng(seed)
     keys = list(gru.KEYS)
@@ -812,7 +806,7 @@ def check_gru_backward(gru_backward, seed: int = 0, hidden: bool = False) -> Non
 @exercise(ASSIGNMENT, points=4, reference=cells_module.count_parameters)
 def check_count_parameters(count_parameters, seed: int = 0, hidden: bool = False) -> None:
     """count_parameters(cell, D, H) for 'rnn', 'lstm', 'gru': an integer."""
-    _require_function(count_parameters, "count_parameters")
+    require_function(count_parameters, "count_parameters")
     name = "count_parameters"
     rng = np.random.default_rng(seed)
     shapes = [(3, 4), (64, 128)] + ([tuple(int(v) for v in rng.integers(1, 300, size=2)), (1, 1)] if hidden else [])
@@ -821,6 +815,7 @@ def check_count_parameters(count_parameters, seed: int = 0, hidden: bool = False
     caught = []
     for case in cases:
         got = call_student(count_parameters, name, case, caught)
+        require_returned(got, name, case)
         expected = cells_module.count_parameters(*case.args)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer, float, np.floating)):
             raise CheckFailure(f"{name} must return a number; received {type(got).__name__} on case: {case.label}")
@@ -882,7 +877,7 @@ def _bi_forward_hint(case, expected, got):
 def check_bidirectional_forward(bidirectional_forward, seed: int = 0, hidden: bool = False) -> None:
     """hs (T, H_fw + H_bw, N) in time order, and a cache (cell, cache_fw, cache_bw, H_fw) that the reference
     bidirectional_backward can use."""
-    _require_function(bidirectional_forward, "bidirectional_forward")
+    require_function(bidirectional_forward, "bidirectional_forward")
     name = "bidirectional_forward"
     rng = np.random.default_rng(seed)
     inputs = _bi_inputs(rng, hidden)
@@ -974,7 +969,7 @@ def _bi_split_hint(case, err):
 @exercise(ASSIGNMENT, points=8, reference=bi.bidirectional_backward)
 def check_bidirectional_backward(bidirectional_backward, seed: int = 0, hidden: bool = False) -> None:
     """(dxs, (dstate0_fw, dstate0_bw), grads_fw, grads_bw) from dhs and the reference forward's cache."""
-    _require_function(bidirectional_backward, "bidirectional_backward")
+    require_function(bidirectional_backward, "bidirectional_backward")
     name = "bidirectional_backward"
     rng = np.random.default_rng(seed)
     inputs = _bi_inputs(rng, hidden)

@@ -1,0 +1,42 @@
+"""What the check of every exercise in the registry says to the usual non-answers: a function that is not
+implemented yet, something that is not a function, a function that returns None.  A new exercise is
+covered here as soon as its ``@exercise`` line exists."""
+import numpy as np
+import pytest
+
+from helpers.checks.exercises import EXERCISES
+from helpers.checks.interface import CheckFailure, NotImplementedYet
+
+CHECKS = {name: exercise.check for exercises in EXERCISES.values() for name, exercise in exercises.items()}
+
+
+def not_implemented(*args, **kwargs):
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_not_implemented_says_so(name):
+    with pytest.raises(NotImplementedYet, match=rf"^{name} is not implemented yet: replace `raise NotImplementedError"
+                                                rf"\(\)` with your code, run that cell, then run this check again\.$"):
+        CHECKS[name](not_implemented)
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_not_a_function_names_the_argument_and_what_was_received(name):
+    with pytest.raises(TypeError, match=rf"^check_{name}: argument '{name}' must be your function {name}; "
+                                        rf"received None\. Pass the function itself: check_{name}\({name}\)"):
+        CHECKS[name](None)
+    with pytest.raises(TypeError, match=r"received array of shape \(3,\) and dtype float64"):
+        CHECKS[name](np.zeros(3))
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_returning_none_asks_for_the_return(name):
+    with pytest.raises(CheckFailure, match=rf"^{name} returned None( on case: .*)?\nDid you forget the `return` "
+                                           r"statement\?( It returns \(.*\)\.)?$"):
+        CHECKS[name](lambda *args, **kwargs: None)
+
+
+def test_every_assignment_is_covered():
+    assert {"01_activations", "02_backprop", "03_ngram_vs_neural_lm", "04_rnn_lm_gradients", "05_lstm_gru",
+            "06_generation"} <= set(EXERCISES) and len(CHECKS) >= 50
