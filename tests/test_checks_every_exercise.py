@@ -1,13 +1,33 @@
-"""What the check of every exercise in the registry says to the usual non-answers: a function that is not
-implemented yet, something that is not a function, a function that returns None.  A new exercise is
-covered here as soon as its ``@exercise`` line exists."""
+"""The check of every exercise in the registry: the reference passes with one line, whatever the seed, and
+the hidden tests add cases; the usual non-answers (a function that is not implemented yet, something that
+is not a function, a function that returns None) get their plain message.  A new exercise is covered here
+as soon as its ``@exercise`` line exists; the tests of each notebook's checks add its own mistakes."""
 import numpy as np
 import pytest
 
+from conftest import assert_hidden_adds_cases, one_success_line
 from helpers.checks.exercises import EXERCISES
 from helpers.checks.interface import CheckFailure, NotImplementedYet
 
 CHECKS = {name: exercise.check for exercises in EXERCISES.values() for name, exercise in exercises.items()}
+REFERENCE = {name: exercise.reference for exercises in EXERCISES.values() for name, exercise in exercises.items()}
+#: trained for minutes rather than checked in milliseconds: tests/test_checks_backprop.py runs its check on the
+#: reference trainer (test_reference_training_passes_the_training_check)
+TRAINERS = {"train_classifier"}
+
+
+@pytest.mark.usefixtures("without_delegation_check")  # the reference itself is handed in as the answer
+@pytest.mark.parametrize("name", [name for name in CHECKS if name not in TRAINERS])
+@pytest.mark.parametrize("seed, hidden", [(0, False), (0, True), (7, False), (7, True), (101, True)])
+def test_the_reference_passes_with_one_line(name, seed, hidden, capfd):
+    CHECKS[name](REFERENCE[name], seed=seed, hidden=hidden)
+    one_success_line(capfd, name)
+
+
+@pytest.mark.usefixtures("without_delegation_check")
+@pytest.mark.parametrize("name", [name for name in CHECKS if name not in TRAINERS])
+def test_the_hidden_tests_add_cases(name, capfd):
+    assert_hidden_adds_cases(CHECKS[name], REFERENCE[name], name, capfd)
 
 
 def not_implemented(*args, **kwargs):

@@ -577,8 +577,8 @@ def _check_minibatches(name, steps, column, data, schedule, epochs):
     orders = [[column.get(ids[:, j].tobytes()) for ids, _ in steps[e * per_epoch:(e + 1) * per_epoch]
                for j in range(ids.shape[1])] for e in range(epochs)]
     if any(sorted(o) != list(range(n)) for o in orders if None not in o):
-        raise CheckFailure(f"each epoch must visit every training sentence exactly once (minibatches cut from "
-                           f"rng.permutation(len(data.train))); one of your epochs skips or repeats sentences.")
+        raise CheckFailure("each epoch must visit every training sentence exactly once (minibatches cut from "
+                           "rng.permutation(len(data.train))); one of your epochs skips or repeats sentences.")
     if epochs > 1 and orders[0] == orders[1]:
         raise CheckFailure(f"{name} feeds the same minibatches in the same order every epoch: draw a new "
                            f"order with rng.permutation at the start of each epoch.")

@@ -339,7 +339,6 @@ def check_window_lm_forward(window_lm_forward, seed: int = 0, hidden: bool = Fal
 
     def hint(case, expected, got):
         params, contexts = case.args
-        D = params["E"].shape[0]
         interleaved = params["E"][:, contexts].reshape(-1, contexts.shape[1])
         if got[2].shape == expected[2].shape and close(got[2], interleaved) and contexts.shape[0] > 1:
             return ("e stacks whole word vectors: e = [e_1; e_2; ...], rows k*D to (k+1)*D hold the vector of the "

@@ -87,7 +87,7 @@ def check_softmax_with_temperature(softmax_with_temperature, seed: int = 0, hidd
                        (rng.normal(scale=20.0, size=(7, 5)), 1e-3)),
                   Case("a column with a masked token, scores [2, -inf, 1] (V,), T = 3",
                        (np.array([2.0, -np.inf, 1.0]), 3.0)),
-                  Case(f"random scores (30, 9), T = 0.7", (rng.normal(scale=3.0, size=(30, 9)), 0.7))]
+                  Case("random scores (30, 9), T = 0.7", (rng.normal(scale=3.0, size=(30, 9)), 0.7))]
 
     def hint(case, expected, got):
         scores, T = case.args
@@ -248,7 +248,7 @@ def check_sample_from(sample_from, seed: int = 0, hidden: bool = False) -> None:
              Case("random probs (7, 6), random u (6,)", (rng.dirichlet(np.ones(7), size=6).T, rng.random(6)))]
     if hidden:
         trailing = np.append(np.full(10, 0.1), [0.0, 0.0])
-        cases += [Case(f"u just below 1 and ten tokens of 0.1 followed by two of probability 0",
+        cases += [Case("u just below 1 and ten tokens of 0.1 followed by two of probability 0",
                        (trailing, below_one)),
                   Case("one token, probs [1] (V,), u = 0.999", (np.array([1.0]), 0.999)),
                   Case("dyadic probs (8, 40), u on every boundary and between",
