@@ -49,6 +49,20 @@ def one_success_line(capfd, name, rest=r"all \d+ cases pass"):
     return lines[0]
 
 
+def assert_fails_naming(check, wrong, words, capfd, hidden=False, contains=lambda message, word: word in message):
+    """check(wrong) fails with a CheckFailure whose message holds every one of ``words``, and prints no ✓
+    and nothing on stderr.  Returns the message."""
+    from helpers.checks import CheckFailure
+    with pytest.raises(CheckFailure) as info:
+        check(wrong, hidden=hidden)
+    message = str(info.value)
+    for word in words:
+        assert contains(message, word), f"{word!r} not in:\n{message}"
+    out, err = capfd.readouterr()
+    assert "✓" not in out and err == ""
+    return message
+
+
 def assert_hidden_adds_cases(check, reference, name, capfd):
     """check(reference) passes with and without hidden=True, and the hidden tests run more cases."""
     counts = []

@@ -11,6 +11,7 @@ from helpers import ngram as ng
 from helpers import window_lm as wl
 from helpers.activations import softmax
 from helpers.checks import EXERCISES, CheckFailure, progress
+from conftest import assert_fails_naming
 from mistakes import MISTAKES as GRADING_MISTAKES
 
 ASSIGNMENT = "03_ngram_vs_neural_lm"
@@ -250,13 +251,7 @@ MISTAKES = [
                          ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAKES + STUDENT_RUN_MISTAKES)])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_a_realistic_mistake_fails_with_its_hint(name, wrong, words, hidden, capfd):
-    with pytest.raises(CheckFailure) as info:
-        CHECKS[name](wrong, hidden=hidden)
-    message = str(info.value)
-    for word in words:
-        assert word in message, f"{word!r} not in:\n{message}"
-    out, err = capfd.readouterr()
-    assert "✓" not in out and err == ""
+    assert_fails_naming(CHECKS[name], wrong, words, capfd, hidden=hidden)
 
 
 def test_every_exercise_has_a_realistic_mistake():

@@ -5,7 +5,7 @@ mistakes only the hidden tests see; generic failures; the progress table of 04; 
 reads the students' cache (the list of step caches); yours_or_reference accepts a tool imported from helpers."""
 import numpy as np
 import pytest
-from conftest import one_success_line
+from conftest import assert_fails_naming, one_success_line
 
 import helpers.checks as checks
 from helpers import clipping
@@ -277,13 +277,7 @@ MISTAKES = [
 @pytest.mark.parametrize("name, wrong, words", MISTAKES, ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAKES)])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_a_realistic_mistake_fails_with_its_hint(name, wrong, words, hidden, capfd):
-    with pytest.raises(CheckFailure) as info:
-        CHECKS[name](wrong, hidden=hidden)
-    message = str(info.value)
-    for word in words:
-        assert word in message, f"{word!r} not in:\n{message}"
-    out, err = capfd.readouterr()
-    assert "✓" not in out and err == ""
+    assert_fails_naming(CHECKS[name], wrong, words, capfd, hidden=hidden)
 
 
 def test_every_exercise_has_a_realistic_mistake():
