@@ -182,8 +182,8 @@ def explorer_problems(nb: Notebook, timeout: float = 30) -> tuple[list[str], lis
         if errors.count():
             problems.append(f"explorer {k}: {action}: error shown: {errors.first.inner_text()[:300]!r}")
         elif after in (before, None):
-            problems.append(f"explorer {k}: {action}: neither the figure nor its text changed "
-                            f"within {timeout:.0f} s (or the figure disappeared)")
+            problems.append(f"explorer {k}: {action}: the figure and the text printed under it "
+                            f"did not change within {timeout:.0f} s (or the figure disappeared)")
         done.append(f"explorer {k}: {action}: " + ("output changed" if after not in (before, None) else "no change"))
     return problems, done
 
