@@ -2,6 +2,7 @@
 and notebooks/ is exactly what nbgrader generates from solutions/ now."""
 import filecmp
 import json
+import re
 
 import nbformat
 import pytest
@@ -11,6 +12,17 @@ from conftest import ROOT, assignments
 from course import make_course, nbgrader, notebook_path
 
 ALL = assignments()
+
+#: what a notebook's text says of an experiment's printed figures, checked on every run of the solution:
+#: assignment -> [(regex whose groups are numbers, test of those numbers, the claim)]
+CLAIMS = {
+    "02_backprop": [
+        (r"sigmoid +\|\|dJ/dW\^1\|\| = (\S+) +\|\|dJ/dW\^20\|\| = (\S+)", lambda first, last: first < 1e-9 * last,
+         "the sigmoid network's first layer gets a gradient about 10^12 times smaller than its last"),
+        (r"sigmoid \+ residual +\|\|dJ/dW\^1\|\| = (\S+)", lambda first: 0.1 < first < 10,
+         "in the residual network even the first layer gets a gradient of about 1"),
+    ],
+}
 
 
 def test_every_assignment_has_a_student_version():
@@ -49,6 +61,12 @@ def test_solution_runs_top_to_bottom_without_errors_or_stderr(assignment, tmp_pa
     stderr = [(i, o.text[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"cells wrote to stderr (nbgrader would score a test cell 0): {stderr}"
+    printed = "".join(o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                      if o.output_type == "stream")
+    for pattern, holds, claim in CLAIMS.get(assignment, []):
+        found = re.search(pattern, printed)
+        assert found, f"{assignment} no longer prints what backs the claim: {claim} ({pattern!r})"
+        assert holds(*map(float, found.groups())), f"{assignment} says {claim}, but it printed {found.group(0)!r}"
 
 
 def test_notebooks_are_what_nbgrader_generates(tmp_path):
