@@ -163,7 +163,8 @@ def top_p_filter(probs, p):
     tokens; [0.25] * 4 with p = 0.5 keeps ids 0 and 1).  The most probable token is always kept.
     Rounding: S_m is a float sum, so "S_m >= p" is tested as S_m >= p - V eps (eps of the dtype),
     the most a sum of V terms can lose; so ten tokens of 0.1 reach p = 0.8 with eight tokens,
-    although their float64 sum is 0.7999999999999999.
+    although their float64 sum is 0.7999999999999999.  p = 1 keeps every token of nonzero probability
+    (the filter is off), however small its probability and whatever the dtype.
     """
     fn = "top_p_filter"
     _require_mass(p, "p", fn)
@@ -175,7 +176,8 @@ def _top_p(q, p):
     rank, ordered = _ranks(q)
     mass_before = np.zeros_like(ordered)                # row j: S_j, the mass of the ranks before j
     mass_before[1:] = np.cumsum(ordered, axis=0)[:-1]
-    keep_ranked = mass_before < p - q.shape[0] * np.finfo(q.dtype).eps
+    reached = p - q.shape[0] * np.finfo(q.dtype).eps if p < 1 else np.inf     # p = 1: the filter is off
+    keep_ranked = mass_before < reached
     keep_ranked[0] = True
     return _renormalised(q, np.take_along_axis(keep_ranked, rank, axis=0))
 

@@ -273,6 +273,25 @@ def test_progress_statuses():
     assert {name: p for name, p, _, _ in rows} == {n: e.points for n, e in EXERCISES["01_activations"].items()}
 
 
+def test_progress_does_not_check_again_what_passed_but_checks_a_redefined_function(capsys):
+    calls = []
+
+    def relu(z):
+        calls.append(1)
+        return np.maximum(z, 0.0)
+    check_relu(relu)
+    ran = len(calls)
+    assert ran > 0
+    rows = {name: s for name, _, s, _ in progress("01_activations", namespace(relu=relu))}
+    assert rows["relu"] == "passes" and len(calls) == ran        # its check passed: not run again
+
+    def relu_again(z):                                           # the cell run again with a mistake
+        calls.append(1)
+        return np.maximum(z, 0.0) + (z == 0)
+    rows = {name: s for name, _, s, _ in progress("01_activations", namespace(relu=relu_again))}
+    assert rows["relu"] == "fails" and len(calls) > ran
+
+
 def test_progress_prints_nothing_and_rejects_unknown_assignments(capfd):
     progress("01_activations", namespace())
     assert capfd.readouterr() == ("", "")

@@ -201,6 +201,18 @@ def test_top_p_keeps_float32():
     np.testing.assert_array_equal(out, np.array([[2 / 3, 0], [1 / 3, 1], [0, 0]], dtype=np.float32))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_top_p_of_one_keeps_every_token_of_nonzero_probability(dtype):
+    """p = 1 is "off" (the sampling explorer's default): a tail of tiny probabilities, whose mass is below
+    the rounding tolerance of float32 (31 eps = 3.7e-6), is kept, and a zero stays zero."""
+    probs = np.zeros(31, dtype=dtype)
+    probs[:5] = [0.6, 0.4 - 2e-6, 1e-6, 1e-6, 0.0]
+    out = smp.top_p_filter(probs, 1.0)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out > 0, probs > 0)
+    np.testing.assert_allclose(out, probs / probs.sum(), rtol=1e-6)
+
+
 # ---------------------------------------------------------------- sample_from
 
 
