@@ -275,6 +275,21 @@ def _without_figures(shell) -> None:
         formatter.pop(Figure, None)
 
 
+def _where_stopped(shell, frame) -> str:
+    """Where the student's own code was when a time limit stopped it: the innermost frame of a notebook
+    cell, as ' in relu (Cell In[12], line 3): an endless loop in relu?', ' at Cell In[14], line 2' for code
+    outside functions, or '' when no cell's code is on the stack."""
+    name_of = getattr(shell.compile, "format_code_name", None)     # IPython >= 8
+    while frame is not None and name_of is not None:
+        cell = name_of(frame.f_code.co_filename)
+        if cell is not None:
+            place = f"{' '.join(cell)}, line {frame.f_lineno}"
+            name = frame.f_code.co_name
+            return f" at {place}" if name == "<module>" else f" in {name} ({place}): an endless loop in {name}?"
+        frame = frame.f_back
+    return ""
+
+
 def _run_cells(state, cells, send, limits, skip) -> None:
     shell, baseline = state["shell"], state["baseline"]
     if not limits["figures"]:
@@ -292,7 +307,8 @@ def _run_cells(state, cells, send, limits, skip) -> None:
         if not checks.interruptible(frame) or frame.f_code.co_filename in _GRADER_FILES:
             signal.setitimer(signal.ITIMER_REAL, 0.01)  # the checks' watch or the grader's own code: soon
             return
-        raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped")
+        raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s and was stopped"
+                          f"{_where_stopped(shell, frame)}")
 
     def check_integrity():
         """Restore what student code changed; report each change at once (nothing can erase it later).

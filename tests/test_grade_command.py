@@ -224,6 +224,10 @@ def test_feedback_shows_nothing_of_the_grader_or_the_instructors_machine(corpus)
     looped = shown["timed:loop_after_exercises"]
     assert "CellTimeout: the cell ran longer than its limit of 10.0 s and was stopped" in looped
     assert "while True" in looped  # the student's own frame
+    # a loop inside a function that a check calls: the one-line reason names the function and its line
+    stopped = re.search(r"CellTimeout: the cell ran longer than its limit of 10\.0 s and was stopped in (\w+) "
+                        r"\(Cell In\[\d+\], line \d+\): an endless loop in (\w+)\?", shown["timed:loop_inside_exercise"])
+    assert stopped and stopped.groups() == ("relu", "relu"), shown["timed:loop_inside_exercise"][:3000]
 
 
 def test_feedback_names_tests_by_exercise_wraps_lines_and_shows_math_offline(corpus):
