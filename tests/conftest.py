@@ -63,6 +63,32 @@ def assert_fails_naming(check, wrong, words, capfd, hidden=False, contains=lambd
     return message
 
 
+def assert_gradcheck(J, x, analytic):
+    """The analytic gradient of the scalar J at x agrees with central differences (helpers.gradcheck)."""
+    from helpers.gradcheck import gradcheck
+    report = gradcheck(J, x, analytic)
+    assert report.passed, str(report)
+
+
+def state_arrays(state):
+    """A recurrent state as a list of arrays: [h] for the RNN and GRU, [h, C] for the LSTM."""
+    return list(state) if isinstance(state, tuple) else [state]
+
+
+def assert_grading_mistake_caught(check, grade_id, wrong, shown, capfd, hidden_seed, hidden_match=None):
+    """A wrong answer of tests/mistakes.py: the visible check fails it with a hint when ``shown``, otherwise
+    it passes the visible check and fails the hidden tests (``hidden_match``: what their message says)."""
+    from helpers.checks import CheckFailure
+    if shown:
+        with pytest.raises(CheckFailure, match="Hint: "):
+            check(wrong)
+        return
+    check(wrong)
+    one_success_line(capfd, grade_id)
+    with pytest.raises(CheckFailure, match=hidden_match):
+        check(wrong, seed=hidden_seed, hidden=True)
+
+
 def assert_hidden_adds_cases(check, reference, name, capfd):
     """check(reference) passes with and without hidden=True, and the hidden tests run more cases."""
     counts = []

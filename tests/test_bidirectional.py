@@ -6,7 +6,7 @@ import pytest
 
 from helpers.bidirectional import bidirectional_backward, bidirectional_forward
 from helpers.cells import CELLS
-from helpers.gradcheck import gradcheck
+from conftest import assert_gradcheck, state_arrays
 
 CELL_NAMES = ("rnn", "lstm", "gru")
 
@@ -22,15 +22,6 @@ def random_case(name, T=4, D=3, H=2, N=3, seed=0):
                             for _ in range(2))
     h0s = (random_state(name, H, N, rng), random_state(name, H, N, rng))
     return cell, rng.normal(size=(T, D, N)), h0s, params_fw, params_bw
-
-
-def check(J, x, analytic):
-    report = gradcheck(J, x, analytic)
-    assert report.passed, str(report)
-
-
-def state_arrays(state):
-    return list(state) if isinstance(state, tuple) else [state]
 
 
 @pytest.mark.parametrize("name", CELL_NAMES)
@@ -63,11 +54,11 @@ def test_backward_against_central_differences(name):
 
     dxs, (ds_fw, ds_bw), grads_fw, grads_bw = bidirectional_backward(
         dhs, bidirectional_forward(xs, params_fw, params_bw, name, h0s)[1])
-    check(J, xs, dxs)
-    check(J, params_fw, grads_fw)
-    check(J, params_bw, grads_bw)
+    assert_gradcheck(J, xs, dxs)
+    assert_gradcheck(J, params_fw, grads_fw)
+    assert_gradcheck(J, params_bw, grads_bw)
     for state, dstate in zip(state_arrays(h0s[0]) + state_arrays(h0s[1]), state_arrays(ds_fw) + state_arrays(ds_bw)):
-        check(J, state, dstate)
+        assert_gradcheck(J, state, dstate)
 
 
 def test_gradient_from_one_output_reaches_only_what_that_output_read():

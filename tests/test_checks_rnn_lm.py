@@ -3,9 +3,11 @@ solution (with the simple signatures and caches the notebook asks for) with one 
 visible and hidden, for several seeds; each usual mistake of the issue fails with its hint, visible and hidden;
 mistakes only the hidden tests see; generic failures; the progress table of 04; the reference rnn_backward
 reads the students' cache (the list of step caches); yours_or_reference accepts a tool imported from helpers."""
+import inspect
+
 import numpy as np
 import pytest
-from conftest import assert_fails_naming, one_success_line
+from conftest import assert_fails_naming, assert_grading_mistake_caught, one_success_line
 
 import helpers.checks as checks
 from helpers import clipping
@@ -310,14 +312,7 @@ def test_the_wrong_answers_of_the_grading_tests(mistake, capfd):
     grade_id, source, shown = GRADING_MISTAKES[ASSIGNMENT][mistake]
     ns = {"np": np, "softmax_cross_entropy": softmax_cross_entropy, **SOLUTION}
     exec(source, ns)
-    if shown:
-        with pytest.raises(CheckFailure, match="Hint: "):
-            CHECKS[grade_id](ns[grade_id])
-    else:
-        CHECKS[grade_id](ns[grade_id])
-        one_success_line(capfd, grade_id)
-        with pytest.raises(CheckFailure):
-            CHECKS[grade_id](ns[grade_id], seed=401, hidden=True)
+    assert_grading_mistake_caught(CHECKS[grade_id], grade_id, ns[grade_id], shown, capfd, 401)
 
 
 def test_the_grading_tests_have_three_mistakes_one_of_them_hidden():
@@ -335,31 +330,10 @@ def test_a_wrong_step_function_does_not_fail_the_sequence_checks(capfd):
     exec("def rnn_step_forward(x, h_prev, params):\n    raise NotImplementedError()\n"
          "def rnn_step_backward(dh, cache):\n    return None\n", ns)
     for name in ("rnn_forward", "rnn_backward"):
-        exec(f"def {name}{SOURCE[name]}", ns)
+        exec(inspect.getsource(SOLUTION[name]), ns)      # the solution's code, calling the notebook's step functions
         CHECKS[name](ns[name], hidden=True)
         one_success_line(capfd, name)
     assert ns["rnn_step_backward"](1, 2) is None  # the notebook's own functions are back
-
-
-SOURCE = {
-    "rnn_forward": """(xs, h0, params):
-    h, hs, cache = h0, [], []
-    for x in xs:
-        h, c = rnn_step_forward(x, h, params)
-        hs.append(h)
-        cache.append(c)
-    return np.stack(hs), cache
-""",
-    "rnn_backward": """(dhs, cache):
-    grads = {k: np.zeros_like(cache[0][3][k]) for k in ("Wx", "Wh", "b")}
-    dxs, dh_next = [None] * len(cache), np.zeros_like(dhs[0])
-    for t in reversed(range(len(cache))):
-        dxs[t], dh_next, step = rnn_step_backward(dhs[t] + dh_next, cache[t])
-        for k in grads:
-            grads[k] += step[k]
-    return np.stack(dxs), dh_next, grads
-""",
-}
 
 
 # ---------------------------------------------------------------- generic failures

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import one_success_line
+from conftest import assert_grading_mistake_caught, one_success_line
 
 from helpers import sampling as smp
 from helpers.activations import log_softmax, softmax
@@ -457,14 +457,7 @@ def test_the_wrong_answers_of_the_grading_tests(mistake, capfd):
     grade_id, source, shown = GRADING_MISTAKES[ASSIGNMENT][mistake]
     ns = {"np": np, "log_softmax": log_softmax, "select_columns": smp.select_columns}
     exec(source, ns)
-    if shown:
-        with pytest.raises(CheckFailure, match="Hint: "):
-            CHECKS[grade_id](ns[grade_id])
-    else:
-        CHECKS[grade_id](ns[grade_id])
-        one_success_line(capfd, grade_id)
-        with pytest.raises(CheckFailure, match="Hint: "):
-            CHECKS[grade_id](ns[grade_id], seed=600, hidden=True)
+    assert_grading_mistake_caught(CHECKS[grade_id], grade_id, ns[grade_id], shown, capfd, 600, hidden_match="Hint: ")
 
 
 # ---------------------------------------------------------------- the fake model and the oracle of beam search

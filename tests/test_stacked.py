@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.cells import CELLS, count_parameters
-from helpers.gradcheck import gradcheck
+from conftest import assert_gradcheck, state_arrays
 from helpers.stacked import init_stacked, stacked_backward, stacked_cell, stacked_final_states, stacked_forward
 
 CELL_NAMES = ("lstm", "gru")   # the RNN cell (helpers.rnn) is built on another branch
@@ -31,15 +31,6 @@ def by_steps(cell, xs, states, layers):
             x, states[layer] = cell.step(x, states[layer], params)
         top.append(x)
     return np.stack(top), states
-
-
-def check(J, x, analytic):
-    report = gradcheck(J, x, analytic)
-    assert report.passed, str(report)
-
-
-def state_arrays(state):
-    return list(state) if isinstance(state, tuple) else [state]
 
 
 @pytest.mark.parametrize("name", CELL_NAMES)
@@ -68,12 +59,12 @@ def test_backward_against_central_differences(name):
 
     dxs, dstates0, grads = stacked_backward(dhs, stacked_forward(xs, states0, layers, name)[1])
     assert len(dstates0) == len(grads) == 3
-    check(J, xs, dxs)
+    assert_gradcheck(J, xs, dxs)
     for params, layer_grads in zip(layers, grads):
-        check(J, params, layer_grads)
+        assert_gradcheck(J, params, layer_grads)
     for state, dstate in zip(states0, dstates0):
         for a, da in zip(state_arrays(state), state_arrays(dstate)):
-            check(J, a, da)
+            assert_gradcheck(J, a, da)
 
 
 @pytest.mark.parametrize("name", CELL_NAMES)
