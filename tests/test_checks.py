@@ -13,7 +13,7 @@ from helpers import linear as L
 from helpers import runmode, validate
 from helpers.checks import (EXERCISES, Case, CheckFailure, check_collapse_linear, check_fit_affine, check_relu,
                             check_relu_grad, check_sigmoid, check_sigmoid_grad, check_softmax, check_tanh_grad,
-                            progress, run_check, show_progress)
+                            check_affine_forward, check_lstm_step_forward, progress, run_check, show_progress)
 from helpers.checks.framework import close, fmt
 from conftest import assert_fails_naming
 from grader import HideHiddenTestOutput
@@ -438,3 +438,26 @@ def test_interrupting_a_hung_check_gives_one_line_naming_the_students_function_a
     assert message.startswith("you interrupted relu while the check ran it (line ")
     assert " of relu" in message and "An endless loop? Fix relu, run its cell, then run this check again." in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.parametrize("check, name", [(check_lstm_step_forward, "lstm_step_forward"),
+                                         (check_affine_forward, "affine_forward")])
+def test_interrupting_a_check_that_wraps_the_function_still_names_the_students_line(check, name):
+    """Checks that call the student's function through a wrapper of their own: the line is the student's."""
+    import os
+    import signal
+    import threading
+    ns = {}
+    exec(f"import time\ndef {name}(*args):\n    start = time.monotonic()\n    while time.monotonic() - start < 600:\n"
+         "        pass\n", ns)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(CheckFailure) as info:
+            check(ns[name])
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, handler)
+    assert f"you interrupted {name} while the check ran it (line 3 of {name}) on case: " in str(info.value), \
+        str(info.value)                  # (code made by exec has no source text to quote)

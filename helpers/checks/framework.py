@@ -64,11 +64,16 @@ class CheckInterrupted(CheckFailure):
 
 
 def _where(tb, fn) -> str:
-    """' (line k of relu: `while True:`)': the innermost line of the student's code in a traceback."""
+    """' (line k of relu: `while True:`)': the innermost line of the student's code in a traceback.
+
+    The student's code runs in ``fn``'s namespace, or, when a check hands a wrapper of its own as ``fn``,
+    in the notebook's (``__main__``, or a namespace without a module name)."""
     import linecache
     namespace, found = getattr(fn, "__globals__", None), None
+    checks_own = namespace is not None and str(namespace.get("__name__", "")).startswith(__package__)
     while tb is not None:
-        if namespace is not None and tb.tb_frame.f_globals is namespace:
+        frame_globals = tb.tb_frame.f_globals
+        if (frame_globals is namespace and not checks_own) or frame_globals.get("__name__") in (None, "__main__"):
             found = tb
         tb = tb.tb_next
     if found is None:
