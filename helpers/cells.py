@@ -113,9 +113,10 @@ def cell_from_functions(cell, forward, backward) -> Cell:
     """
     import numpy as np
     base = get_cell(cell)
-    module = importlib.import_module(f"helpers.{base.name}")
     if base.name not in _Cells.NAMES:
-        raise ValueError(f"cell_from_functions: argument 'cell' must be one of {list(_Cells.NAMES)}; received {cell!r}")
+        received = repr(cell) if isinstance(cell, str) else f"the cell {base.name!r}"
+        raise ValueError(f"cell_from_functions: argument 'cell' must be one of {list(_Cells.NAMES)}; received {received}")
+    module = importlib.import_module(f"helpers.{base.name}")
     if forward is getattr(module, f"{base.name}_forward") or backward is getattr(module, f"{base.name}_backward"):
         if forward is not getattr(module, f"{base.name}_forward") or backward is not getattr(module,
                                                                                           f"{base.name}_backward"):

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .validate import as_float_array, describe
+from .validate import as_float_array, describe, require_positive_number
 
 
 def _gradients(grads, fn):
@@ -28,11 +28,6 @@ def _gradients(grads, fn):
     return {key: as_float_array(value, f"grads[{key!r}]", fn) for key, value in grads.items()}
 
 
-def _threshold(value, name, fn):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0 < value < math.inf:
-        raise ValueError(f"{fn}: argument '{name}' must be a positive finite number; received {value!r}")
-    return float(value)
 
 
 def _norm(grads):
@@ -52,7 +47,7 @@ def clip_by_global_norm(grads, max_norm):
     """
     fn = "clip_by_global_norm"
     grads = _gradients(grads, fn)
-    max_norm = _threshold(max_norm, "max_norm", fn)
+    max_norm = require_positive_number(max_norm, "max_norm", fn)
     total = _norm(grads)
     if not total > max_norm or math.isinf(total):
         return {key: g.copy() for key, g in grads.items()}, total
@@ -64,5 +59,5 @@ def clip_by_value(grads, value):
     """Every element clipped into [-value, value]: {name: np.clip(g, -value, value)}.  value > 0."""
     fn = "clip_by_value"
     grads = _gradients(grads, fn)
-    value = _threshold(value, "value", fn)
+    value = require_positive_number(value, "value", fn)
     return {key: np.clip(g, -value, value).astype(g.dtype, copy=False) for key, g in grads.items()}

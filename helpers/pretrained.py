@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from .lstm import KEYS as LSTM_KEYS
+from .ngram import EOS                            # </s>, the character alphabet's id 2 too
 
 PATH = Path(__file__).resolve().parent / "data" / "pretrained" / "char_lstm.npz"
 V = 31                                            # the character alphabet of helpers.data.chars
-EOS = 2                                           # its </s>
 #: how ``make pretrained`` trains the model: the arguments of helpers.rnn_lm.train_lm
 RECIPE = {"cell": "lstm", "D": 32, "H": 256, "T": 64, "N": 4, "epochs": 30, "lr": 4.0, "clip": 5.0,
           "lr_decay": 0.85, "min_gain": 0.0, "dropout": 0.2, "seed": 0}

@@ -30,13 +30,13 @@ from .activations import log_softmax
 from .cells import Cell, get_cell
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
 from .losses import softmax_cross_entropy
+from .ngram import EOS                  # the id of </s>, in the word and the character vocabularies
 from .optim import sgd_step
 from .progress import progress_bar
 from .validate import (as_generator, describe, float_dtype, require_keys, require_positive_int, require_positive_number,
                        require_shape)
 
 LM_KEYS = ("E", "U", "b2")
-EOS = 2
 
 
 def _cell(cell, fn) -> Cell:

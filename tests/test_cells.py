@@ -47,3 +47,11 @@ def test_cells_are_the_modules_cells_and_the_dict_never_changes():
     assert CELLS["lstm"] is lstm.CELL and dict(CELLS) == {}
     with pytest.raises(KeyError, match="cell must be one of"):
         CELLS["transformer"]
+
+
+def test_cell_from_functions_takes_one_of_the_three_cells_only():
+    from helpers.cells import cell_from_functions
+    from helpers.stacked import stacked_cell
+    with pytest.raises(ValueError, match=r"^cell_from_functions: argument 'cell' must be one of \['rnn', 'lstm', "
+                                         r"'gru'\]; received the cell 'lstmx2'$"):
+        cell_from_functions(stacked_cell("lstm", 2), None, None)

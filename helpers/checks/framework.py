@@ -425,7 +425,7 @@ def _first_difference(case: Case, exp: np.ndarray, got: np.ndarray, rtol: float,
             f" ({int(bad.sum())} of {bad.size} elements differ)")
 
 
-def _first_hint(hints, *args) -> str | None:
+def first_hint(hints, *args) -> str | None:
     """The first hint that applies; a hint that fails on unexpected output simply does not apply."""
     for hint in hints:
         try:
@@ -452,7 +452,7 @@ def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, name
         try:
             value = call_student(student_fn, name, case, caught, mutation_hint)
         except CheckFailure as failure:
-            hint = _first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
+            hint = first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
             if hint:
                 raise CheckFailure(f"{failure}\nHint: {hint}") from failure.__cause__
             raise
@@ -461,7 +461,7 @@ def verify_cases(student_fn, reference_fn, cases: list[Case], *, name: str, name
         expected = as_outputs(expected, "the reference", names, case, mapping)
         problem = compare(name, case, expected, got, names, rtol, atol)
         if problem:
-            hint = _first_hint(hints, case, expected, got)
+            hint = first_hint(hints, case, expected, got)
             raise CheckFailure(problem + (f"\nHint: {hint}" if hint else ""))
     return caught
 

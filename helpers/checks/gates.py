@@ -24,8 +24,8 @@ from .. import gru, lstm
 from ..activations import sigmoid
 from ..cells import CELLS
 from .exercises import exercise
-from .framework import (Case, CheckFailure, call_student, check_gradients, close, compare, passed, require_function,
-                        require_returned, using_reference)
+from .framework import (Case, CheckFailure, first_hint, call_student, check_gradients, close, compare, passed,
+                        require_function, require_returned, using_reference)
 
 ASSIGNMENT = "05_lstm_gru"
 
@@ -230,17 +230,6 @@ def _detail(name, case, expected, got, key, rtol=1e-6, atol=1e-9):
     return message.split("\n  on case:")[0]
 
 
-def _first_hint(hints, *args):
-    for hint in hints:
-        try:
-            text = hint(*args)
-        except Exception:  # a hint that does not apply to what was returned
-            continue
-        if text:
-            return text
-    return None
-
-
 def verify_named(fn, name, cases, expected, gates=(), hints=(), error_hints=(), caught=None, summary=True):
     """Compare fn(*case.args) (a dict of arrays, the student's outputs by name) with expected[i] (a dict) on
     each case; on a mismatch raise with the gate-by-gate summary, the first wrong output and a hint."""
@@ -249,14 +238,14 @@ def verify_named(fn, name, cases, expected, gates=(), hints=(), error_hints=(), 
         try:
             got = call_student(fn, name, case, caught)
         except CheckFailure as failure:
-            hint = _first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
+            hint = first_hint(error_hints, case, failure.__cause__) if failure.__cause__ else None
             if hint:
                 raise CheckFailure(f"{failure}\nHint: {hint}") from failure.__cause__
             raise
         wrong = _wrong(exp, got)
         if wrong:
             head = gate_summary(wrong, list(exp), gates) + "\n" if summary and len(exp) > 1 else ""
-            hint = _first_hint(hints, case, exp, got)
+            hint = first_hint(hints, case, exp, got)
             raise CheckFailure(f"{head}{_detail(name, case, exp, got, wrong[0])}\n  on case: {case.label}"
                                + (f"\nHint: {hint}" if hint else ""))
     return caught
