@@ -370,11 +370,6 @@ def _fed(trace, n_prompt, n_tokens, out):
 # ---------------------------------------------------------------- generate
 
 
-def _inverse_cdf(p, u):
-    last = len(p) - 1 - np.argmax(p[::-1] > 0, axis=0)
-    return np.minimum(np.sum(np.cumsum(p, axis=0) <= u, axis=0), last).astype(np.int64)
-
-
 @exercise(ASSIGNMENT, points=18, reference=ref.generate)
 def check_generate(generate, seed: int = 0, hidden: bool = False) -> None:
     """The generation loop on a known Markov chain: every continuation forced (the distributions handed to
@@ -402,7 +397,8 @@ def check_generate(generate, seed: int = 0, hidden: bool = False) -> None:
                 raw.append(logits.copy())
                 seen.append(softmax(logits.astype(float)))
                 row = choices[len(seen) - 1]
-                return row.copy() if forced else _inverse_cdf(seen[-1], row)
+                # (the private function: calling the exercise sample_from here would look like delegation)
+                return row.copy() if forced else ref._inverse_cdf(seen[-1], row)
 
             out = fn(step, zero_state(N), start_ids, n_tokens, choose, np.random.default_rng(chain_seed))
             fed = _fed(record, len(start_ids), n_tokens, out) if record["fed"] else np.zeros((0, N), np.int64)
